@@ -50,3 +50,33 @@ class TimelineEvent:
     at: datetime
     actor: str | None = None
     detail: dict = field(default_factory=dict)
+
+
+class OutboxKind(StrEnum):
+    """What a queued Slack delivery does (see bot/delivery.py)."""
+
+    POST = "post"
+    ACK_UPDATE = "ack_update"
+    ACK_REPLY = "ack_reply"
+    RENOTIFY_REPLY = "renotify_reply"
+    RENOTIFY_DM = "renotify_dm"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One queued Slack delivery, as claimed by a delivery worker."""
+
+    id: int
+    escalation_id: str
+    kind: OutboxKind
+    target: str | None
+    attempts: int
+    created_at: datetime
+    attempted_at: datetime | None
+    lease_until: datetime | None
