@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from integrations.errors import InvalidPayload, MalformedPayload
@@ -41,3 +42,16 @@ def load_form(body: bytes) -> list[tuple[str, str]]:
     except ValueError:
         # Covers non-ASCII bytes, percent-escapes that are not UTF-8, fields without "=", too many fields.
         raise MalformedPayload("body is not form-encoded UTF-8") from None
+
+
+def as_utc(value: datetime, field: str) -> datetime:
+    """The time in UTC (a naive time is taken as UTC rather than refused, so the message is kept).
+
+    Times near year 1 or 9999 with an offset cannot be moved to UTC; that is a bad field, not a crash.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidPayload(f"{field}: datetime_out_of_range") from None

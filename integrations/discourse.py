@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from integrations.decoding import load_json_object
+from integrations.decoding import as_utc, load_json_object
 from integrations.errors import IgnoredEvent, InvalidPayload, SignatureError, describe_validation_error
 from integrations.model import Author, Identity, InboundMessage
 from integrations.routing import Routing
@@ -108,7 +108,10 @@ class DiscoursePlatform:
             raise InvalidPayload("post.raw: missing")
 
         edited = event == "post_edited"
-        sent_at = _aware(post.updated_at if edited and post.updated_at else post.created_at)
+        if edited and post.updated_at:
+            sent_at = as_utc(post.updated_at, "post.updated_at")
+        else:
+            sent_at = as_utc(post.created_at, "post.created_at")
         base_url = self._base_url or _clean_base_url(get_header(headers, INSTANCE_HEADER))
         try:
             return InboundMessage(
@@ -149,12 +152,9 @@ def _message_id(post: DiscoursePost) -> str:
     `updated_at` is part of the id because `version` does not change for edits inside Discourse's
     grace period ("ninja edits"), and an edit that adds a disclosure must not be deduplicated away.
     """
-    stamp = _aware(post.updated_at or post.created_at).strftime("%Y%m%dT%H%M%S.%fZ")
+    changed = as_utc(post.updated_at, "post.updated_at") if post.updated_at else None
+    stamp = (changed or as_utc(post.created_at, "post.created_at")).strftime("%Y%m%dT%H%M%S.%fZ")
     return f"post:{post.id}:v{post.version if post.version is not None else 1}:{stamp}"
-
-
-def _aware(value: datetime) -> datetime:
-    return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _clean_base_url(value: str | None) -> str | None:

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
-from pydantic import ConfigDict, ValidationError, field_validator
+from pydantic import ConfigDict, ValidationError
 
-from integrations.decoding import load_json_object
+from integrations.decoding import as_utc, load_json_object
 from integrations.errors import InvalidPayload, SignatureError, describe_validation_error
 from integrations.model import Author, Identity, InboundMessage
 from integrations.routing import Routing
@@ -27,12 +26,6 @@ class GenericBody(InboundMessage):
     while `identity` stays strict so a misspelt identity field is an error, not a silent loss."""
 
     model_config = ConfigDict(extra="ignore")
-
-    @field_validator("sent_at")
-    @classmethod
-    def _assume_utc(cls, value: datetime) -> datetime:
-        # A naive time is taken as UTC rather than refused: a 422 would leave a message unassessed.
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 _KNOWN_FIELDS = frozenset(GenericBody.model_fields) | frozenset(Author.model_fields) | frozenset(
@@ -68,5 +61,6 @@ class GenericPlatform:
         )
         fields = {name: getattr(parsed, name) for name in InboundMessage.model_fields}
         fields["author"] = parsed.author.model_copy(update={"kind": kind})
+        fields["sent_at"] = as_utc(parsed.sent_at, "sent_at")
         return InboundMessage(**fields)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from integrations.decoding import load_form
+from integrations.decoding import as_utc, load_form
 from integrations.errors import (
     IgnoredEvent,
     IntegrationError,
@@ -143,9 +143,7 @@ class TwilioPlatform:
                     display_name=None if is_address else added.Author,
                 ),
                 text=added.Body,
-                sent_at=added.DateCreated
-                if added.DateCreated.tzinfo
-                else added.DateCreated.replace(tzinfo=UTC),
+                sent_at=as_utc(added.DateCreated, "DateCreated"),
                 identity=_identity(added.Author) if is_address else Identity(),
             )
         except ValidationError as exc:

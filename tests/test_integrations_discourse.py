@@ -291,3 +291,12 @@ def test_parse_of_arbitrary_post_fields_raises_only_declared_errors(key: str, va
 @given(st.text(max_size=300))
 def test_html_to_text_never_raises(html: str) -> None:
     assert isinstance(html_to_text(html), str)
+
+
+@pytest.mark.parametrize("event", ["post_created", "post_edited"])
+def test_times_that_cannot_be_moved_to_utc_are_invalid_not_a_crash(
+    platform: DiscoursePlatform, event: str
+) -> None:
+    body = encode(post(created_at="9999-12-31T23:59:59-14:00", updated_at="0001-01-01T00:00:00+14:00"))
+    with pytest.raises(InvalidPayload, match="datetime_out_of_range"):
+        platform.parse(body=body, headers=headers_for(body, event))

@@ -266,3 +266,16 @@ def test_parse_of_arbitrary_field_values_raises_only_declared_errors(value: obje
 def test_verify_of_arbitrary_input_raises_only_signature_errors(body: bytes, headers: dict[str, str]) -> None:
     with pytest.raises(SignatureError):
         GenericPlatform(SECRET).verify(body=body, headers=headers, url="", now=NOW)
+
+
+@pytest.mark.parametrize("sent_at", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_times_that_cannot_be_moved_to_utc_are_invalid_not_a_crash(
+    platform: GenericPlatform, sent_at: str
+) -> None:
+    with pytest.raises(InvalidPayload, match="^sent_at: datetime_out_of_range$"):
+        platform.parse(body=encode(payload(sent_at=sent_at)), headers={})
+
+
+def test_sent_at_is_normalised_to_utc(platform: GenericPlatform) -> None:
+    message = platform.parse(body=encode(payload(sent_at="2026-11-24T12:00:00+02:00")), headers={})
+    assert message.sent_at.isoformat() == "2026-11-24T10:00:00+00:00"

@@ -277,3 +277,8 @@ def test_attributes_are_json_text_not_structure() -> None:
     # Twilio sends Attributes as a JSON string inside the form; a nested form key is just a field.
     body = encode(form(Attributes=json.dumps({"channel": "group_chat", "nested": {"a": [1]}})))
     assert TwilioPlatform(TOKEN).parse(body=body, headers={}).channel is Channel.GROUP_CHAT
+
+
+def test_times_that_cannot_be_moved_to_utc_are_invalid_not_a_crash(platform: TwilioPlatform) -> None:
+    with pytest.raises(InvalidPayload, match="^DateCreated: datetime_out_of_range$"):
+        platform.parse(body=encode(form(DateCreated="9999-12-31T23:59:59-14:00")), headers={})
