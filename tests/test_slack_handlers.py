@@ -277,3 +277,23 @@ async def test_posted_message_carries_contract_metadata(harness: Harness) -> Non
         "event_type": "safeguard_escalation",
         "event_payload": {"escalation_id": harness.escalation_id},
     }
+
+
+class FailingStore(Store):
+    """The real store, except that reading an escalation fails with sensitive text in the error."""
+
+    async def get_escalation(self, escalation_id: str) -> EscalationRecord | None:
+        raise RuntimeError("database said: Robin Example 07700 900123")
+
+
+async def test_a_failing_click_tells_the_user_and_logs_no_error_text(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    harness.store.__class__ = FailingStore  # in place: the running bolt app holds this very object
+    status, _ = await harness.click(ActionId.ESCALATION_ACK, STAFF)
+    assert status == 200  # already acknowledged to Slack before the work failed
+    answer = await harness.next_ephemeral(0)
+    assert answer.user == STAFF and "Something went wrong" in answer.text
+    assert "slack action failed" in caplog.text
+    assert "07700" not in caplog.text and "Robin" not in caplog.text

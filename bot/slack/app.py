@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.actions import ActionId
-from bot.slack.handlers import Clock, EscalationActions, EscalationStore, on_listener_error, utc_now
+from bot.slack.handlers import Clock, EscalationActions, EscalationStore, utc_now
 from bot.slack.middleware import authorise_reveal, resolve_click
 from bot.slack.views import Renderer
 
@@ -72,7 +72,7 @@ def build_bolt_app(
     bolt_app.action(
         ActionId.ESCALATION_REVEAL.value, middleware=[resolve_click, authorise_reveal(leads)]
     )(actions.on_reveal)
-    bolt_app.error(on_listener_error)
+    bolt_app.error(actions.on_error)
     return bolt_app
 
 

@@ -3,16 +3,17 @@ deadline) and works after; answers go back as ephemerals so the channel message 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.middleware import Click, current_click, reveal_allowed
+from bot.slack.middleware import Click, current_click, parse_click, reveal_allowed
 from bot.slack.views import ChatKwargs, Renderer
 from bot.store.records import EscalationRecord
 
@@ -47,6 +48,21 @@ class EscalationActions:
     async def on_ack(self, ack: AsyncAck, context: AsyncBoltContext, client: AsyncWebClient) -> None:
         await ack()
         click = current_click(context)
+        await self._guarded(self._acknowledge(click, client), click, client)
+
+    async def on_reveal(self, ack: AsyncAck, context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        await ack()
+        click = current_click(context)
+        await self._guarded(self._reveal(click, reveal_allowed(context), client), click, client)
+
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        """Bolt's listener error handler, a backstop for failures outside `_guarded` (bolt's default
+        would log the exception text)."""
+        click = parse_click(body)
+        extra = {"error_type": type(error).__name__, "escalation_id": click.escalation_id if click else None}
+        log.error("slack action failed", extra=extra)
+
+    async def _acknowledge(self, click: Click, client: AsyncWebClient) -> None:
         esc = await self._store.get_escalation(click.escalation_id)
         if esc is None:
             await self._ephemeral(client, click, self._renderer.not_found_ephemeral(click.escalation_id))
@@ -62,10 +78,7 @@ class EscalationActions:
         current = await self._store.get_escalation(click.escalation_id) or esc
         await self._ephemeral(client, click, self._renderer.already_acknowledged_ephemeral(current))
 
-    async def on_reveal(self, ack: AsyncAck, context: AsyncBoltContext, client: AsyncWebClient) -> None:
-        await ack()
-        click = current_click(context)
-        allowed = reveal_allowed(context)
+    async def _reveal(self, click: Click, allowed: bool, client: AsyncWebClient) -> None:
         esc = await self._store.get_escalation(click.escalation_id)
         if esc is None:
             await self._ephemeral(client, click, self._renderer.not_found_ephemeral(click.escalation_id))
@@ -81,17 +94,25 @@ class EscalationActions:
             # Ephemeral to the clicking lead only: the one place raw identity values go.
             await self._ephemeral(client, click, self._renderer.reveal_ephemeral(esc, values))
 
+    async def _guarded(self, work: Awaitable[None], click: Click, client: AsyncWebClient) -> None:
+        """Run the post-ack work; on failure log only the error's type (its text could quote stored
+        values) and tell the clicker, since a silently failed acknowledgement could leave a young
+        person waiting. Handled here rather than by bolt, whose error path after ack() can turn the
+        already-sent acknowledgement into a 404."""
+        try:
+            await work
+        except Exception as error:
+            extra = {"error_type": type(error).__name__, "escalation_id": click.escalation_id}
+            log.error("slack action failed", extra=extra)
+            await self._ephemeral(client, click, self._renderer.error_ephemeral())
+
     async def _ephemeral(self, client: AsyncWebClient, click: Click, kwargs: ChatKwargs) -> None:
         try:
             await client.chat_postEphemeral(channel=click.channel_id, user=click.user_id, **kwargs)
-        except SlackApiError as error:
-            # Only Slack's error code: the exception text quotes Slack's whole answer.
-            code: Any = error.response.get("error") if error.response is not None else None
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            # Only Slack's error code: the exception text quotes Slack's whole answer. The click is
+            # already recorded, so a lost confirmation is logged rather than raised.
+            response = getattr(error, "response", None)
+            code: Any = response.get("error") if isinstance(error, SlackApiError) and response else None
             extra = {"escalation_id": click.escalation_id, "slack_error": code}
             log.warning("ephemeral not delivered", extra=extra)
-
-
-async def on_listener_error(error: Exception, body: dict[str, Any]) -> None:
-    """Bolt's default handler logs the exception text, which could quote stored values; log its type."""
-    action = ((body.get("actions") or [{}])[0] or {}).get("action_id")
-    log.error("slack listener failed", extra={"error_type": type(error).__name__, "action_id": action})

@@ -313,6 +313,13 @@ class Renderer:
         text = f":grey_question: Escalation `{truncate_escaped(escalation_id, 100)}` was not found."
         return {"text": text, "blocks": [_section(text)]}
 
+    def error_ephemeral(self) -> ChatKwargs:
+        text = (
+            ":x: Something went wrong handling that click. Please try again; if it keeps failing, "
+            "contact the safeguarding lead directly rather than waiting."
+        )
+        return {"text": text, "blocks": [_section(text)]}
+
     # -- parts --------------------------------------------------------------------------------------
 
     def _chat(self, esc: EscalationRecord, blocks: list[Block], fallback: str) -> ChatKwargs:
