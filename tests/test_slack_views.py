@@ -255,6 +255,24 @@ def test_long_excerpt_is_truncated_within_the_section_limit() -> None:
     assert "and " in text and " more" in text  # dropped suggested actions are counted, not silent
 
 
+def excerpt_section(kwargs: dict[str, Any]) -> str:
+    [text] = [b["text"]["text"] for b in kwargs["blocks"]
+              if b["type"] == "section" and b["text"]["text"].startswith("*Message")]
+    return text
+
+
+def test_every_excerpt_line_stays_inside_the_quote() -> None:
+    text = excerpt_section(RENDERER.escalation_message(make_record(redacted_text="one\ntwo\r\nthree")))
+    assert text.endswith("\n>one\n>two\n>three")
+
+
+def test_excerpt_of_many_short_lines_is_cut_cleanly_not_by_the_last_resort_slice() -> None:
+    text = excerpt_section(RENDERER.escalation_message(make_record(redacted_text="&\n" * 3000)))
+    assert len(text) <= MAX_SECTION_TEXT
+    assert text.endswith("…") and "&amp;" in text
+    assert all(line.startswith((">", "*Message")) for line in text.split("\n"))
+
+
 def test_many_indicators_and_fields_stay_within_limits() -> None:
     esc = make_record(
         indicators=tuple(Indicator(f"indicator_{i}_" + "y" * 50, 0, 1) for i in range(500)),

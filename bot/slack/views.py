@@ -7,7 +7,7 @@ is only ever sent ephemerally to a safeguarding lead.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,21 +81,34 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def truncate_escaped(text: str, limit: int, suffix: str = "…") -> str:
+def truncate_escaped(
+    text: str, limit: int, suffix: str = "…", escape_char: Callable[[str], str] = escape
+) -> str:
     """Escape `text` and cut it to at most `limit` characters without splitting an entity like &amp;."""
-    escaped = escape(text)
+    escaped = "".join(escape_char(c) for c in text)
     if len(escaped) <= limit:
         return escaped
     budget = limit - len(suffix)
     pieces: list[str] = []
     used = 0
     for char in text:
-        piece = escape(char)
+        piece = escape_char(char)
         if used + len(piece) > budget:
             break
         pieces.append(piece)
         used += len(piece)
     return "".join(pieces) + suffix
+
+
+def _quote_char(char: str) -> str:
+    # Every new line must start with ">" again, or the rest of the excerpt falls out of the quote.
+    return "\n>" if char == "\n" else escape(char)
+
+
+def quote(text: str, limit: int) -> str:
+    """User text as an escaped mrkdwn block quote of at most `limit` characters."""
+    return ">" + truncate_escaped(text.replace("\r\n", "\n").replace("\r", "\n"), limit - 1,
+                                  escape_char=_quote_char)
 
 
 def category_words(esc: EscalationRecord) -> str:
@@ -181,10 +194,6 @@ def _bulleted(lines: Iterable[str], limit: int) -> str:
         out.append(item)
         used += len(item) + 1
     return "\n".join(out)
-
-
-def _quote(escaped: str) -> str:
-    return "\n".join(f">{line}" for line in escaped.splitlines() or [""])
 
 
 def _cap(blocks: list[Block]) -> list[Block]:
@@ -366,9 +375,8 @@ class Renderer:
         if indicators:
             blocks.append(_section("*Why:* " + ", ".join(escape(n) for n in indicators)))
 
-        # 3000 minus the label and quote markers, so the section never exceeds Slack's limit.
-        excerpt = truncate_escaped(esc.redacted_text, MAX_SECTION_TEXT - 200)
-        blocks.append(_section("*Message (identifying details removed):*\n" + _quote(excerpt)))
+        label = "*Message (identifying details removed):*\n"
+        blocks.append(_section(label + quote(esc.redacted_text, MAX_SECTION_TEXT - len(label))))
 
         if esc.actions:
             steps = _bulleted((truncate_escaped(a.text, 500) for a in esc.actions), MAX_SECTION_TEXT - 40)
