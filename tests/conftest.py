@@ -3,6 +3,7 @@
 PostgreSQL: every test session gets its own throw-away database (created from TEST_DATABASE_URL's
 server, default postgresql+asyncpg://postgres@127.0.0.1:5432/test), so parallel runs never collide.
 Unreachable: the postgresql cases skip, except under CI (env CI set), where they fail."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,10 +18,13 @@ from typing import Any, TypeVar
 
 import asyncpg
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.store import IngestItem, MessageFields, Store
+from bot.delivery import DeliveryWorker
+from bot.slack_emulator import SlackEmulator
+from bot.store import EscalationRecord, IngestItem, MessageFields, Store
 from policy.types import Assessment, AuthorKind, Category, Channel, Indicator, Severity
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -161,6 +165,64 @@ def make_item() -> Callable[..., IngestItem]:
             assessment=assessment,
             identity={"name": "Sam Example", "phone": "07700 900123"},
             masked_identity={"name": "S** E******", "phone": "077** ***123"},
+        )
+
+    return build
+
+
+# -- Slack delivery: the emulator, a plain renderer, delivery workers -------------------------
+
+CHANNEL = "C0SAFE"
+LEADS = ("U0LEAD0001", "U0LEAD0002")
+SLACK_TOKEN = "xoxb-test"
+
+
+class PlainRenderer:
+    """Stands in for bot/slack/views.py: enough text to see which message is which."""
+
+    def escalation_message(self, esc: EscalationRecord) -> dict:
+        return {"text": f"escalation {esc.id} {esc.severity}", "blocks": []}
+
+    def acknowledged_message(self, esc: EscalationRecord) -> dict:
+        return {"text": f"escalation {esc.id} acknowledged by {esc.acknowledged_by}", "blocks": []}
+
+    def ack_thread_reply(self, esc: EscalationRecord) -> dict:
+        return {"text": f"acknowledged by <@{esc.acknowledged_by}>"}
+
+    def renotify_thread_reply(self, esc: EscalationRecord, leads: tuple[str, ...]) -> dict:
+        return {"text": "still unacknowledged " + " ".join(f"<@{u}>" for u in leads)}
+
+    def renotify_dm(self, esc: EscalationRecord) -> dict:
+        return {"text": f"escalation {esc.id} is still unacknowledged"}
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[SlackEmulator]:
+    async with SlackEmulator(bot_token=SLACK_TOKEN, signing_secret="s3cret") as emulator:
+        emulator.add_channel(CHANNEL, "safeguarding")
+        yield emulator
+
+
+@pytest.fixture
+def make_worker(store: Store, emu: SlackEmulator) -> Callable[..., DeliveryWorker]:
+    def build(worker_id: str = "w1", *, channel: str = CHANNEL, **options: object) -> DeliveryWorker:
+        settings: dict = {
+            "per_channel_interval": 0.0,
+            "retry_wait_seconds": 0.01,
+            "backoff_seconds": 0.0,
+            "defer_seconds": 0.0,
+            "lease_seconds": 30.0,
+            **options,
+        }
+        client = AsyncWebClient(token=SLACK_TOKEN, base_url=emu.api_url, timeout=5)
+        return DeliveryWorker(
+            store,
+            client,
+            channel=channel,
+            leads=LEADS,
+            renderer=PlainRenderer(),
+            worker_id=worker_id,
+            **settings,
         )
 
     return build

@@ -4,7 +4,7 @@ the channel exactly once, through rate limits, outages, ambiguous failures and c
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,63 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import METADATA_EVENT_TYPE, DeliveryWorker
 from bot.slack_emulator import SlackEmulator
-from bot.store import EscalationRecord, GroupCommitWriter, IngestItem, OutboxStatus, Store
+from bot.store import GroupCommitWriter, IngestItem, OutboxStatus, Store
 from bot.store import outbox as box
-
-CHANNEL = "C0SAFE"
-LEADS = ("U0LEAD0001", "U0LEAD0002")
-TOKEN = "xoxb-test"
-
-
-class PlainRenderer:
-    """Stands in for bot/slack/views.py: enough text to see which message is which."""
-
-    def escalation_message(self, esc: EscalationRecord) -> dict:
-        return {"text": f"escalation {esc.id} {esc.severity}", "blocks": []}
-
-    def acknowledged_message(self, esc: EscalationRecord) -> dict:
-        return {"text": f"escalation {esc.id} acknowledged by {esc.acknowledged_by}", "blocks": []}
-
-    def ack_thread_reply(self, esc: EscalationRecord) -> dict:
-        return {"text": f"acknowledged by <@{esc.acknowledged_by}>"}
-
-    def renotify_thread_reply(self, esc: EscalationRecord, leads: tuple[str, ...]) -> dict:
-        return {"text": "still unacknowledged " + " ".join(f"<@{u}>" for u in leads)}
-
-    def renotify_dm(self, esc: EscalationRecord) -> dict:
-        return {"text": f"escalation {esc.id} is still unacknowledged"}
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[SlackEmulator]:
-    async with SlackEmulator(bot_token=TOKEN, signing_secret="s3cret") as emulator:
-        emulator.add_channel(CHANNEL, "safeguarding")
-        yield emulator
-
-
-@pytest.fixture
-def make_worker(store: Store, emu: SlackEmulator) -> Callable[..., DeliveryWorker]:
-    def build(worker_id: str = "w1", *, channel: str = CHANNEL, **options: object) -> DeliveryWorker:
-        settings: dict = {
-            "per_channel_interval": 0.0,
-            "retry_wait_seconds": 0.01,
-            "backoff_seconds": 0.0,
-            "defer_seconds": 0.0,
-            "lease_seconds": 30.0,
-            **options,
-        }
-        client = AsyncWebClient(token=TOKEN, base_url=emu.api_url, timeout=5)
-        return DeliveryWorker(
-            store,
-            client,
-            channel=channel,
-            leads=LEADS,
-            renderer=PlainRenderer(),
-            worker_id=worker_id,
-            **settings,
-        )
-
-    return build
+from tests.conftest import CHANNEL, SLACK_TOKEN
 
 
 async def _escalate(store: Store, make_item: Callable[..., IngestItem], *ids: str) -> list[str]:
@@ -198,7 +144,7 @@ async def test_crash_after_the_post_left_is_adopted_not_reposted(
     [item] = await box.claim(store.engine, "A", now, lease, 10)
     assert await box.mark_attempted(store.engine, item.id, "A", now, lease)
     # A's request reaches Slack, then A dies before recording the ts.
-    client = AsyncWebClient(token=TOKEN, base_url=emu.api_url)
+    client = AsyncWebClient(token=SLACK_TOKEN, base_url=emu.api_url)
     landed = await client.chat_postMessage(
         channel=CHANNEL,
         text="escalation",
