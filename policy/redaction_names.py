@@ -71,7 +71,8 @@ def _name_span(text: str, m: re.Match[str], *, second_needs_capital: bool) -> Sp
 def find_names(s: Scan) -> list[Span]:
     text, low = s.text, s.low
     spans: list[Span] = []
-    if not _NAME_CUE_WORDS.isdisjoint(s.words):
+    # "name" may hide inside "name's" or "names", which the word set keeps as one word.
+    if "name" in low or not _NAME_CUE_WORDS.isdisjoint(s.words):
         for m in _NAME_CUE.finditer(low):
             span = _name_span(text, m, second_needs_capital=m.group("weak") is not None)
             if span:
@@ -99,7 +100,7 @@ _PLATFORM = (
 )
 _HANDLE_CUED = re.compile(
     rf"\b{_PLATFORM}(?:\s+(?:name|id|username|handle|account|acc|tag))?"
-    r"(?:\s*(?P<said>is|=|:|-|['’]s)\s*|\s+(?P<its>its|it['’]s)\s+|\s+)"
+    r"(?:\s*(?P<said>is|=|:|-|['’]s)\s*|[\s,]+(?P<its>its|it['’]s)\s+|\s+)"
     r"(?P<handle>@?[a-z0-9_][a-z0-9_.\-#]{1,29}[a-z0-9_])"
 )
 _PLATFORM_WORDS = frozenset(

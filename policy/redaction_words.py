@@ -42,6 +42,7 @@ struggling crying shaking bleeding cutting starving failing losing leaving hidin
 new old young little big small long short hard easy free busy late right wrong true real fake
 sorry honest open quiet loud cold hot warm nice kind mean cruel fair unfair important sure
 not no never nothing just so such really very still also too totally literally
+private public blocked deleted hacked banned locked muted reported active down broken offline
 """.split()
 
 _VERBS = """
