@@ -212,6 +212,7 @@ def make_worker(store: Store, emu: SlackEmulator) -> Callable[..., DeliveryWorke
             "backoff_seconds": 0.0,
             "defer_seconds": 0.0,
             "lease_seconds": 30.0,
+            "renderer": PlainRenderer(),
             **options,
         }
         client = AsyncWebClient(token=SLACK_TOKEN, base_url=emu.api_url, timeout=5)
@@ -220,7 +221,6 @@ def make_worker(store: Store, emu: SlackEmulator) -> Callable[..., DeliveryWorke
             client,
             channel=channel,
             leads=LEADS,
-            renderer=PlainRenderer(),
             worker_id=worker_id,
             **settings,
         )

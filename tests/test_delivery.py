@@ -3,6 +3,7 @@ the channel exactly once, through rate limits, outages, ambiguous failures and c
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import METADATA_EVENT_TYPE, DeliveryWorker
+from bot.slack.views import Renderer
 from bot.slack_emulator import SlackEmulator
 from bot.store import GroupCommitWriter, IngestItem, OutboxStatus, Store
 from bot.store import outbox as box
@@ -220,3 +222,36 @@ async def test_posts_to_one_channel_are_paced(
     started = time.monotonic()
     assert await make_worker(per_channel_interval=0.25).run_once() == 3
     assert time.monotonic() - started >= 0.5
+
+
+async def test_concurrent_workers_never_post_the_same_escalation_twice(
+    store: Store,
+    emu: SlackEmulator,
+    make_worker: Callable[..., DeliveryWorker],
+    make_item: Callable[..., IngestItem],
+) -> None:
+    ids = await _escalate(store, make_item, *(f"m{i}" for i in range(8)))
+    workers = [make_worker(f"w{i}", batch_size=3) for i in range(3)]
+    delivered = 0
+    for _ in range(4):
+        delivered += sum(await asyncio.gather(*(w.run_once() for w in workers)))
+    assert delivered == 8
+    for esc_id in ids:
+        await _assert_posted_once(store, emu, esc_id)
+
+
+async def test_the_real_slack_views_render_through_the_worker(
+    store: Store,
+    emu: SlackEmulator,
+    make_worker: Callable[..., DeliveryWorker],
+    make_item: Callable[..., IngestItem],
+) -> None:
+    [esc_id] = await _escalate(store, make_item, "m1")
+    worker = make_worker(renderer=Renderer())
+    assert await worker.run_once() == 1
+    assert await store.acknowledge(esc_id, "U0LEAD0001", datetime.now(UTC))
+    assert await worker.run_once() == 2
+    await _assert_posted_once(store, emu, esc_id)
+    [post] = _posts(emu, esc_id)
+    assert post.blocks and "Sam Example" not in repr(post.blocks)
+    assert [u.ts for u in emu.updates] == [post.ts]

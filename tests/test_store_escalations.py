@@ -155,6 +155,7 @@ async def test_conversation_history_is_young_people_only_oldest_first(
 async def test_ping_reports_readiness(store: Store) -> None:
     assert await store.ping() is True
     await store.close()
-    closed = await Store.open("sqlite+aiosqlite:////nonexistent-dir/x.db")
+    # Nothing listens on port 1: readiness must say so rather than raise.
+    closed = await Store.open("postgresql+asyncpg://postgres@127.0.0.1:1/none")
     assert await closed.ping() is False
     await closed.close()

@@ -1,4 +1,5 @@
 """The group-commit writer: many submits, one transaction; repeats change nothing; failures fail all."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,6 +11,7 @@ from sqlalchemy import event, func, select
 
 from bot.store import GroupCommitWriter, IngestItem, Store, WriterStopped
 from bot.store.tables import assessments, escalations, events, identities, messages, outbox
+from integrations.model import InboundMessage
 
 
 async def _count(store: Store, table) -> int:  # noqa: ANN001 - any Table
@@ -128,3 +130,32 @@ async def test_renotify_timer_is_set_when_the_escalation_is_created(
         row = (await conn.execute(select(escalations).where(escalations.c.id == result.escalation_id))).one()
     assert (row.next_renotify_at - row.created_at).total_seconds() == 42
     assert row.subject_key == "webchat:u-77"
+
+
+async def test_an_inbound_message_can_be_submitted_as_is(
+    store: Store, make_item: Callable[..., IngestItem]
+) -> None:
+    template = make_item("m1")
+    inbound = InboundMessage.model_validate(
+        {
+            "message_id": "m-123",
+            "platform": "webchat",
+            "channel": "counselling",
+            "conversation_id": "c-9",
+            "author": {"id": "u-77", "kind": "young_person"},
+            "text": "raw text that must never be stored",
+            "sent_at": "2026-11-24T10:00:00Z",
+        }
+    )
+    writer = GroupCommitWriter(store)
+    await writer.start()
+    try:
+        result = await writer.submit(replace(template, message=inbound))
+    finally:
+        await writer.stop()
+    record = await store.get_escalation(result.escalation_id or "")
+    assert record is not None and record.message_id == "m-123"
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(select(messages).where(messages.c.message_id == "m-123"))).one()
+    assert (row.author_id, row.author_kind) == ("u-77", "young_person")
+    assert "raw text" not in repr(tuple(row))
