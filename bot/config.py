@@ -1,9 +1,10 @@
 """Service configuration: environment variables prefixed SAFEGUARD_ (a .env file is read too)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 CsvList = Annotated[tuple[str, ...], NoDecode]
 
@@ -29,6 +30,10 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     public_url: str | None = None
     chatbot_authors: CsvList = ()
+    # Optional, beyond the contract: a TOML file mapping conversations to channels and naming bot and
+    # staff authors (integrations/routing.py), and the forum address used for Discourse links.
+    routing_file: str | None = None
+    discourse_base_url: str | None = None
 
     @field_validator("slack_leads", "chatbot_authors", mode="before")
     @classmethod
