@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from integrations.discourse import EVENT_HEADER, SIGNATURE_HEADER as DISCOURSE_SIGNATURE
+from integrations.discourse import EVENT_HEADER
+from integrations.discourse import SIGNATURE_HEADER as DISCOURSE_SIGNATURE
 from integrations.generic import SIGNATURE_HEADER as GENERIC_SIGNATURE
 from integrations.generic import TIMESTAMP_HEADER
 from integrations.signing import hmac_sha256_hex
