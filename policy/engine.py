@@ -47,6 +47,8 @@ class Conversation:
     """
 
     turns: deque[frozenset[str]] = field(default_factory=lambda: deque(maxlen=CONTEXT_TURNS))
+    # Categories escalated in recent turns, with how many more turns a follow-up still counts.
+    active: dict[Category, int] = field(default_factory=dict)
 
     def families(self) -> frozenset[str]:
         return frozenset().union(*self.turns) if self.turns else frozenset()
@@ -91,14 +93,26 @@ class Engine:
         hits = self._signals(norm)
         history = conversation.families() if conversation is not None else frozenset()
         fired = self._fire(hits, history)
+        categories = tuple(c for c in Category if any(r.category is c for r in fired))
+        severities = [r.severity for r in fired]
+        used = frozenset().union(*(r.all | r.any for r in fired)) if fired else frozenset()
+        follow = self.rules.follow_up
+        if conversation is not None and follow is not None:
+            here = {h.family for h in hits} & follow.families
+            carried = tuple(c for c in Category if conversation.active.get(c, 0) > 0 and c not in categories)
+            if carried and here:
+                categories = tuple(c for c in Category if c in categories or c in carried)
+                severities.append(follow.severity)
+                used = used | here
         if conversation is not None and author is AuthorKind.YOUNG_PERSON:
             conversation.turns.append(frozenset(h.family for h in hits))
+            conversation.active = {c: n - 1 for c, n in conversation.active.items() if n > 1}
+            for c in categories:
+                conversation.active[c] = follow.turns if follow is not None else 0
 
-        if not fired:
+        if not categories:
             return Assessment(False, (), None, (), redaction.text, redaction.identifiers, None, self.version)
-        categories = tuple(c for c in Category if any(r.category is c for r in fired))
-        severity = max((r.severity for r in fired), key=lambda s: s.rank)
-        used = frozenset().union(*(r.all | r.any for r in fired))
+        severity = max(severities, key=lambda s: s.rank)
         indicators = _indicators(norm, [h for h in hits if h.family in used])
         return Assessment(
             True, categories, severity, indicators, redaction.text, redaction.identifiers, None,
@@ -167,6 +181,8 @@ def _guarded_by(signal: Signal, text: str, start: int, end: int) -> str | None:
         if guard.scope == "before":
             window = text[max(left, start - guard.window):start]
             found = guard.pattern.search(window) is not None
+        elif guard.scope == "after":
+            found = guard.pattern.search(text[end:end + guard.window]) is not None
         elif guard.scope == "clause":
             found = guard.pattern.search(clause) is not None
         else:

@@ -14,11 +14,12 @@ from typing import Any
 
 from policy.types import Category, Severity, SuggestedAction
 
-GUARD_SCOPES = ("before", "clause", "message")
+GUARD_SCOPES = ("before", "after", "clause", "message")
 RULE_SCOPES = ("sentence", "message", "conversation")
 _REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 # A doubled letter also matches a single one, because normalisation folds "killlll" to "kil".
-_DOUBLE = re.compile(r"(?<!\\)([a-z])\1(?![?*+{])")
+# Not f or o: "off" and "too" must not match "of" and "to".
+_DOUBLE = re.compile(r"(?<!\\)([a-eg-np-z])\1(?![?*+{])")
 
 
 class RulesError(ValueError):
@@ -55,6 +56,16 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A later turn adding to an escalated disclosure escalates again (see rules.toml)."""
+
+    families: frozenset[str]
+    turns: int
+    severity: Severity
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class CategoryInfo:
     title: str
     description: str
@@ -67,9 +78,8 @@ class Rules:
     categories: dict[Category, CategoryInfo]
     signals: tuple[Signal, ...]
     rules: tuple[Rule, ...]
-    # One pattern per family-free prefilter: a message none of whose words can start a signal is
-    # skipped without running every signal.
     families: frozenset[str]
+    follow_up: FollowUp | None = None
 
 
 def default_rules_path() -> Path:
@@ -141,8 +151,8 @@ def check_rules(data: dict[str, Any]) -> list[str]:
             guard_names.add(name)
         if guard.get("scope") not in GUARD_SCOPES:
             problems.append(f"{place}: scope must be one of {', '.join(GUARD_SCOPES)}")
-        if guard.get("scope") == "before" and not isinstance(guard.get("window"), int):
-            problems.append(f"{place}: a 'before' guard needs window = <characters>")
+        if guard.get("scope") in ("before", "after") and not isinstance(guard.get("window"), int):
+            problems.append(f"{place}: a '{guard.get('scope')}' guard needs window = <characters>")
         problems += _pattern_problems(f"{place}.pattern", guard.get("pattern"), lexicon, whole_words=True)
         if "unless" in guard:
             problems += _pattern_problems(f"{place}.unless", guard["unless"], lexicon, whole_words=True)
@@ -177,6 +187,17 @@ def check_rules(data: dict[str, Any]) -> list[str]:
                 problems.append(f"{place}: no signal has family '{fam}'")
         if not rule.get("why"):
             problems.append(f"{place}: 'why' missing (staff are shown it)")
+    follow_up = data.get("follow_up")
+    if follow_up is not None:
+        if not isinstance(follow_up.get("turns"), int) or follow_up["turns"] < 1:
+            problems.append("follow_up.turns: a whole number of turns, at least 1")
+        if follow_up.get("severity") not in {s.value for s in Severity}:
+            problems.append("follow_up.severity: must be critical, high or medium")
+        for fam in follow_up.get("families", []):
+            if fam not in families:
+                problems.append(f"follow_up.families: no signal has family '{fam}'")
+        if not follow_up.get("why"):
+            problems.append("follow_up.why: missing (staff are shown it)")
     return problems
 
 
@@ -204,7 +225,7 @@ def parse_rules(data: dict[str, Any]) -> Rules:
             name=g["name"],
             scope=g["scope"],
             # A 'before' guard must end at the match, so it is searched on the text just before it.
-            pattern=compile_pattern(g["pattern"], lexicon, whole_words=g["scope"] != "before"),
+            pattern=compile_pattern(g["pattern"], lexicon, whole_words=g["scope"] not in ("before", "after")),
             window=int(g.get("window", 0)),
             unless=compile_pattern(g["unless"], lexicon) if g.get("unless") else None,
         )
@@ -238,7 +259,14 @@ def parse_rules(data: dict[str, Any]) -> Rules:
         )
         for key, value in data["categories"].items()
     }
+    follow_up = data.get("follow_up")
     return Rules(
+        follow_up=FollowUp(
+            families=frozenset(follow_up["families"]),
+            turns=follow_up["turns"],
+            severity=Severity(follow_up["severity"]),
+            why=follow_up["why"],
+        ) if follow_up else None,
         version=data["version"],
         categories=categories,
         signals=signals,
