@@ -11,7 +11,7 @@ from pathlib import Path
 
 from policy.normalise import Normalised, normalise
 from policy.redaction import redact
-from policy.rules import Rule, Rules, Signal, load_rules
+from policy.rules import Guard, Rule, Rules, Signal, load_rules
 from policy.types import (
     Assessment,
     AuthorKind,
@@ -25,7 +25,9 @@ from policy.types import (
 
 # Clause boundaries: guards such as negation and tense apply within one clause, so
 # "I used to self-harm but tonight I'm going to end it" keeps the second half.
-_CLAUSE = re.compile(r"[.!?;:\n]+|,|\s[-–—]\s|\b(?:but|though|although|however|except|whereas|and then|and now|so now)\b")
+_CLAUSE = re.compile(
+    r"[.!?;:\n]+|,|\s[-–—]\s|\b(?:but|though|although|however|except|whereas|and then|and now|so now)\b"
+)
 _SENTENCE = re.compile(r"[.!?\n]+")
 CONTEXT_TURNS = 6
 
@@ -39,25 +41,55 @@ class Hit:
     sentence: int
 
 
+class _Turn:
+    """One message's text, with its signal families found on demand and remembered.
+
+    Rules ask for families one by one and stop at the first one missing, so a quiet message costs
+    a few patterns, not all of them; a turn kept as conversation context is only searched again for
+    a family a later rule needs, once."""
+
+    __slots__ = ("norm", "guards", "sentence_starts", "found")
+
+    def __init__(self, norm: Normalised):
+        self.norm = norm
+        self.guards = _GuardContext(norm.text)
+        self.sentence_starts = [0] + [m.end() for m in _SENTENCE.finditer(norm.text)]
+        self.found: dict[str, list[Hit]] = {}
+
+    def hits(self, family: str, signals: dict[str, tuple[Signal, ...]]) -> list[Hit]:
+        found = self.found.get(family)
+        if found is None:
+            found = []
+            text = self.norm.text
+            for signal in signals.get(family, ()):
+                for m in signal.pattern.finditer(text):
+                    if self.guards.guarded_by(signal, m.start(), m.end()) is None:
+                        sentence = bisect_right(self.sentence_starts, m.start()) - 1
+                        found.append(Hit(family, signal.name, m.start(), m.end(), sentence))
+            self.found[family] = found
+        return found
+
+
 @dataclass
 class Conversation:
-    """Signals from the recent turns of one conversation, so risk that builds up is seen.
+    """The recent turns of one conversation, so risk that builds up over turns is seen.
 
-    Only assessed human messages enter it: a chatbot transcript never does (the chatbot rule).
+    Only assessed young-person messages enter it: a chatbot transcript never does (the chatbot rule).
     """
 
-    turns: deque[frozenset[str]] = field(default_factory=lambda: deque(maxlen=CONTEXT_TURNS))
+    turns: deque[_Turn] = field(default_factory=lambda: deque(maxlen=CONTEXT_TURNS))
     # Categories escalated in recent turns, with how many more turns a follow-up still counts.
     active: dict[Category, int] = field(default_factory=dict)
-
-    def families(self) -> frozenset[str]:
-        return frozenset().union(*self.turns) if self.turns else frozenset()
 
 
 class Engine:
     def __init__(self, rules: Rules):
         self.rules = rules
         self.version = rules.version
+        by_family: dict[str, list[Signal]] = {}
+        for signal in rules.signals:
+            by_family.setdefault(signal.family, []).append(signal)
+        self._signals = {family: tuple(signals) for family, signals in by_family.items()}
 
     @classmethod
     def default(cls) -> Engine:
@@ -89,23 +121,25 @@ class Engine:
             # The chatbot rule: never assessed, never escalated, never part of any context.
             return Assessment(False, (), None, (), redaction.text, redaction.identifiers, suppressed, self.version)
 
-        norm = normalise(text)
-        hits = self._signals(norm)
-        history = conversation.families() if conversation is not None else frozenset()
-        fired = self._fire(hits, history)
+        turn = _Turn(normalise(text))
+        history = tuple(conversation.turns) if conversation is not None else ()
+        fired = [rule for rule in self.rules.rules if self._fires(rule, turn, history)]
         categories = tuple(c for c in Category if any(r.category is c for r in fired))
         severities = [r.severity for r in fired]
-        used = frozenset().union(*(r.all | r.any for r in fired)) if fired else frozenset()
+        used: set[str] = set()
+        for rule in fired:
+            used |= rule.all | rule.any
         follow = self.rules.follow_up
         if conversation is not None and follow is not None:
-            here = {h.family for h in hits} & follow.families
             carried = tuple(c for c in Category if conversation.active.get(c, 0) > 0 and c not in categories)
-            if carried and here:
-                categories = tuple(c for c in Category if c in categories or c in carried)
-                severities.append(follow.severity)
-                used = used | here
+            if carried:
+                here = {f for f in follow.families if turn.hits(f, self._signals)}
+                if here:
+                    categories = tuple(c for c in Category if c in categories or c in carried)
+                    severities.append(follow.severity)
+                    used |= here
         if conversation is not None and author is AuthorKind.YOUNG_PERSON:
-            conversation.turns.append(frozenset(h.family for h in hits))
+            conversation.turns.append(turn)
             conversation.active = {c: n - 1 for c, n in conversation.active.items() if n > 1}
             for c in categories:
                 conversation.active[c] = follow.turns if follow is not None else 0
@@ -113,87 +147,87 @@ class Engine:
         if not categories:
             return Assessment(False, (), None, (), redaction.text, redaction.identifiers, None, self.version)
         severity = max(severities, key=lambda s: s.rank)
-        indicators = _indicators(norm, [h for h in hits if h.family in used])
+        hits = [h for family in sorted(used) for h in turn.hits(family, self._signals)]
         return Assessment(
-            True, categories, severity, indicators, redaction.text, redaction.identifiers, None,
-            self.version, self.actions_for(categories),
+            True, categories, severity, _indicators(turn.norm, hits), redaction.text,
+            redaction.identifiers, None, self.version, self.actions_for(categories),
         )
 
     def explain(self, text: str) -> list[tuple[str, str, str, str | None]]:
         """Every signal match with the guard that dropped it, if any: (family, name, words, guard)."""
         norm = normalise(text)
+        guards = _GuardContext(norm.text)
         rows = []
         for signal in self.rules.signals:
             for m in signal.pattern.finditer(norm.text):
-                guard = _guarded_by(signal, norm.text, m.start(), m.end())
+                guard = guards.guarded_by(signal, m.start(), m.end())
                 rows.append((signal.family, signal.name, m.group(0), guard))
         return rows
 
-    def _signals(self, norm: Normalised) -> list[Hit]:
-        text = norm.text
-        sentence_starts = [0] + [m.end() for m in _SENTENCE.finditer(text)]
-        hits: list[Hit] = []
-        for signal in self.rules.signals:
-            for m in signal.pattern.finditer(text):
-                if _guarded_by(signal, text, m.start(), m.end()) is None:
-                    sentence = bisect_right(sentence_starts, m.start()) - 1
-                    hits.append(Hit(signal.family, signal.name, m.start(), m.end(), sentence))
-        return hits
+    def _fires(self, rule: Rule, turn: _Turn, history: tuple[_Turn, ...]) -> bool:
+        signals = self._signals
+        if rule.scope == "conversation" and history:
+            def present(family: str) -> bool:
+                return bool(turn.hits(family, signals)) or any(t.hits(family, signals) for t in history)
 
-    def _fire(self, hits: list[Hit], history: frozenset[str]) -> list[Rule]:
-        here = frozenset(h.family for h in hits)
-        if not here:
-            return []
-        fired = []
-        for rule in self.rules.rules:
-            if rule.scope == "sentence":
-                ok = any(_satisfied(rule, frozenset(h.family for h in hits if h.sentence == s))
-                         for s in {h.sentence for h in hits})
-            elif rule.scope == "conversation":
-                # The current message must carry part of the rule, so a quiet turn after a
-                # disclosure does not raise the same alarm again.
-                ok = _satisfied(rule, here | history) and bool((rule.all | rule.any) & here)
+            if not all(present(f) for f in rule.all):
+                return False
+            if rule.any and not any(present(f) for f in rule.any):
+                return False
+            # The current message must carry part of the rule, so a quiet turn after a
+            # disclosure does not raise the same alarm again.
+            return any(turn.hits(f, signals) for f in rule.all | rule.any)
+        if not all(turn.hits(f, signals) for f in rule.all):
+            return False
+        if rule.scope == "sentence":
+            shared = set.intersection(*({h.sentence for h in turn.hits(f, signals)} for f in rule.all))
+            if rule.any:
+                shared &= {h.sentence for f in rule.any for h in turn.hits(f, signals)}
+            return bool(shared)
+        return not rule.any or any(turn.hits(f, signals) for f in rule.any)
+
+
+class _GuardContext:
+    """Guard checks for one message, caching what every match in it shares (clauses, and the
+    message-wide guards), so a guard is evaluated once per clause or message, not per match."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.clause_starts = [0] + [m.end() for m in _CLAUSE.finditer(text)]
+        self.clause_ends = [m.start() for m in _CLAUSE.finditer(text)] + [len(text)]
+        self.cache: dict[tuple[str, int], bool] = {}
+
+    def _clause(self, start: int) -> tuple[int, int]:
+        i = bisect_right(self.clause_starts, start) - 1
+        return self.clause_starts[i], max(self.clause_ends[i], self.clause_starts[i])
+
+    def _holds(self, guard: Guard, key: int, scope_text: str) -> bool:
+        cached = self.cache.get((guard.name, key))
+        if cached is None:
+            cached = guard.pattern.search(scope_text) is not None and not (
+                guard.unless is not None and guard.unless.search(scope_text) is not None)
+            self.cache[(guard.name, key)] = cached
+        return cached
+
+    def guarded_by(self, signal: Signal, start: int, end: int) -> str | None:
+        if not signal.guards:
+            return None
+        text = self.text
+        left, right = self._clause(start)
+        for guard in signal.guards:
+            if guard.scope == "before":
+                found = guard.pattern.search(text[max(left, start - guard.window):start]) is not None
+                if found and guard.unless is not None:
+                    found = guard.unless.search(text[left:right]) is None
+            elif guard.scope == "after":
+                found = guard.pattern.search(text[end:end + guard.window]) is not None
+            elif guard.scope == "clause":
+                found = self._holds(guard, left, text[left:right])
             else:
-                ok = _satisfied(rule, here)
-            if ok:
-                fired.append(rule)
-        return fired
-
-
-def _satisfied(rule: Rule, families: frozenset[str]) -> bool:
-    return rule.all <= families and (not rule.any or bool(rule.any & families))
-
-
-def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    left = 0
-    for m in _CLAUSE.finditer(text, 0, start):
-        left = m.end()
-    right_match = _CLAUSE.search(text, end)
-    return left, right_match.start() if right_match else len(text)
-
-
-def _guarded_by(signal: Signal, text: str, start: int, end: int) -> str | None:
-    if not signal.guards:
+                found = self._holds(guard, -1, text)
+            if found:
+                return guard.name
         return None
-    left, right = _clause_bounds(text, start, end)
-    clause = text[left:right]
-    for guard in signal.guards:
-        if guard.scope == "before":
-            window = text[max(left, start - guard.window):start]
-            found = guard.pattern.search(window) is not None
-        elif guard.scope == "after":
-            found = guard.pattern.search(text[end:end + guard.window]) is not None
-        elif guard.scope == "clause":
-            found = guard.pattern.search(clause) is not None
-        else:
-            found = guard.pattern.search(text) is not None
-        if found and guard.unless is not None:
-            scope_text = text if guard.scope == "message" else clause
-            if guard.unless.search(scope_text) is not None:
-                found = False
-        if found:
-            return guard.name
-    return None
 
 
 def _indicators(norm: Normalised, hits: list[Hit]) -> tuple[Indicator, ...]:

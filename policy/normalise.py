@@ -54,7 +54,7 @@ SPELLINGS: dict[str, str] = {
     "teachr": "teacher", "techer": "teacher", "evry": "every", "somthing": "something", "sumthing": "something",
     "wanna": "wanna", "bruv": "bruv", "unalive": "unalive", "k": "ok", "kk": "ok", "rlly": "really",
     "rly": "really", "srsly": "seriously", "tho": "though", "thx": "thanks", "pls": "please", "plz": "please",
-    "gon": "gone", "bye": "bye", "ded": "dead", "anotha": "another", "otha": "other", "bruva": "brother",
+    "gon": "gone", "bye": "bye", "anotha": "another", "otha": "other", "bruva": "brother",
     "bro": "brother", "sis": "sister", "mam": "mum", "mom": "mum", "mommy": "mum", "mummy": "mum",
     "neva": "never", "eva": "ever", "wot": "what", "wat": "what", "wiv'": "with", "ded'": "dead",
     "nd": "and", "innit": "innit", "killin": "killing", "kil": "kill", "kms": "kms", "kys": "kys",
@@ -84,6 +84,12 @@ class Normalised:
         start = min(start, len(self.offsets) - 1)
         end = max(min(end, len(self.offsets)), start + 1)
         return self.offsets[start], self.offsets[end - 1] + 1
+
+
+_RESPELL = re.compile(
+    r"(?<![a-z0-9'])(?:" + "|".join(re.escape(k) for k in sorted(SPELLINGS, key=len, reverse=True)
+                                    if SPELLINGS[k] != k) + r"|[a-z]{2,}[^aeiou\W]in)(?![a-z0-9'])"
+)
 
 
 def _respell(token: str) -> str | None:
@@ -123,7 +129,7 @@ def normalise(text: str) -> Normalised:
     else:
         offsets = None
     edits = []
-    for m in _TOKEN.finditer(lowered):
+    for m in _RESPELL.finditer(lowered):
         new = _respell(m.group(0))
         if new is not None and new != m.group(0):
             edits.append((m.start(), m.end(), new))

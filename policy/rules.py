@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from policy.regex_trie import optimise
 from policy.types import Category, Severity, SuggestedAction
 
 GUARD_SCOPES = ("before", "after", "clause", "message")
@@ -100,7 +101,7 @@ def expand(pattern: str, lexicon: dict[str, str], *, _depth: int = 0) -> str:
 
 
 def compile_pattern(source: str, lexicon: dict[str, str], *, whole_words: bool = True) -> re.Pattern[str]:
-    text = _DOUBLE.sub(r"\1\1?", expand(source, lexicon))
+    text = _DOUBLE.sub(r"\1\1?", optimise(expand(source, lexicon)))
     if whole_words:
         text = r"(?<![a-z0-9'])(?:" + text + r")(?![a-z0-9])"
     return re.compile(text)
