@@ -103,7 +103,9 @@ def expand(pattern: str, lexicon: dict[str, str], *, _depth: int = 0) -> str:
 def compile_pattern(source: str, lexicon: dict[str, str], *, whole_words: bool = True) -> re.Pattern[str]:
     text = _DOUBLE.sub(r"\1\1?", optimise(expand(source, lexicon)))
     if whole_words:
-        text = r"(?<![a-z0-9'])(?:" + text + r")(?![a-z0-9])"
+        # Not inside a word, nor straight after a contraction ("i'll" is not "ll"); an opening
+        # quote is fine: "'see you on the other side'".
+        text = r"(?<![a-z0-9])(?<![a-z0-9]')(?:" + text + r")(?![a-z0-9])"
     return re.compile(text)
 
 
