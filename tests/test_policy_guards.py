@@ -1,0 +1,100 @@
+"""Guards keep ordinary talk quiet, and only that: each quiet message is paired with a present-tense
+version of the same disclosure that must still escalate, so a guard cannot silently swallow everything.
+
+Every message here is made up for this file.
+"""
+from __future__ import annotations
+
+import pytest
+
+from policy.engine import Engine
+from policy.types import Category
+
+LIFE = Category.LIFE_IN_DANGER
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.default()
+
+
+RECOVERY_POST = (
+    "Three years ago I took an overdose and nearly died. It took a long time, but I got help, did "
+    "therapy, and I'm in a much better place now. If you're struggling please reach out to someone, "
+    "it really does get better."
+)
+PRESENT_POST = (
+    "An hour ago I swallowed a whole packet of paracetamol and I can't stay awake. "
+    "Please don't send anyone."
+)
+
+# (guard, quiet message, paired message that must escalate, category of the paired message)
+PAIRS = [
+    ("negation", "I would never kill myself, don't worry about me",
+     "I am going to kill myself tonight", LIFE),
+    ("negation_intent", "I'm not going to kill myself tonight, I promise",
+     "I'm going to kill myself tonight, I promise", LIFE),
+    ("figurative_family", "my mum will kill me if I'm late home again",
+     "my dad says he will kill my mum, he has a knife", LIFE),
+    ("figurative_embarrassed", "I'm so embarrassed I could literally die",
+     "I wish I was dead, honestly, everything hurts", LIFE),
+    ("past", "I used to want to die", "I want to die", LIFE),
+    ("past_goodbye", "Last year I wrote a goodbye letter but I never gave it to anyone",
+     "I wrote a goodbye letter to my mum last night and left it on my bed", LIFE),
+    ("resolved", RECOVERY_POST, PRESENT_POST, LIFE),
+    ("fiction_film", "In the film the main character wants to kill himself", "I want to kill myself", LIFE),
+    ("fiction_story", "my story: chapter 3. Jade stood on the bridge and decided to jump tonight",
+     "I'm standing on the bridge and I've decided to jump tonight", LIFE),
+    ("fiction_poem", "I'm writing a poem where the narrator takes all her pills tonight",
+     "I've taken all my pills tonight", LIFE),
+    ("question", "What should I do if a friend says they want to kill themselves?",
+     "My friend says she wants to kill herself tonight", LIFE),
+    ("question_general", "Is it normal to want to die sometimes?", "I just want to die", LIFE),
+    ("hypothetical", "Imagine if I jump off the bridge tonight",
+     "I'm going to jump off the bridge tonight", LIFE),
+    ("hypothetical_if", "If I ever wanted to kill myself I would tell you first",
+     "I want to kill myself and I've got the pills in my drawer", LIFE),
+    ("laughter", "I'm going to jump off the bridge lol jk", "I'm going to jump off the bridge tonight", LIFE),
+    ("tech", "how do I kill a python process that won't stop", "I'm going to kill myself tonight", LIFE),
+    ("tech_intent", "I'm going to kill this python process tonight", "I'm going to kill myself tonight", LIFE),
+    ("quote", 'She shouted "I want to die" when she saw her exam results', "I want to die tonight", LIFE),
+    ("third_person", "He is ready to die for his football club",
+     "I'm ready to die, I've written my goodbye letter", LIFE),
+    ("bath_bomb", "I bought a bath bomb for my sister's birthday", "I'm building a pipe bomb in my shed",
+     Category.TERRORISM),
+]
+
+
+@pytest.mark.parametrize(("guard", "quiet", "loud", "category"), PAIRS, ids=[p[0] for p in PAIRS])
+def test_guard_keeps_quiet_but_not_the_present_disclosure(engine, guard, quiet, loud, category):
+    q = engine.assess(quiet)
+    assert not q.escalate, (guard, [(i.name, quiet[i.start:i.end]) for i in q.indicators])
+    assert q.categories == () and q.severity is None and q.indicators == ()
+    a = engine.assess(loud)
+    assert a.escalate, guard
+    assert category in a.categories
+
+
+@pytest.mark.parametrize("text", [
+    "lol no I'm not joking, I'm going to kill myself tonight",
+    "I got help last year and felt better but tonight I'm going to kill myself",
+    "I used to self harm but now I'm going to end my life tonight",
+])
+def test_a_guard_does_not_reach_past_its_clause_or_its_exceptions(engine, text):
+    a = engine.assess(text)
+    assert a.escalate and LIFE in a.categories, text
+
+
+def test_explain_names_the_guard_that_dropped_a_match(engine):
+    rows = engine.explain("I would never kill myself")
+    assert rows
+    assert any(guard == "negation" for _family, _name, _words, guard in rows), rows
+    rows = engine.explain("I am going to kill myself tonight")
+    assert any(guard is None and family == "intent" for family, _name, _words, guard in rows), rows
+
+
+@pytest.mark.xfail(reason="took_substance/act_in_progress fire on ordinary medicine: 'took the tablets for "
+                          "my hayfever today' escalates as an overdose (no guard for a named ordinary use)",
+                   strict=True)
+def test_ordinary_medicine_is_quiet(engine):
+    assert not engine.assess("We took the tablets for my hayfever today").escalate
