@@ -148,9 +148,6 @@ def test_self_harm_intent_with_means_escalates(engine):
     assert covered(text, a, "self_harm_intent", "cut myself")
 
 
-@pytest.mark.xfail(reason="violence_now / assault miss \"he's choking my mum\": the whole-word look-behind "
-                          "stops \"'s\" matching straight after a word, and no rule takes assault + symptom",
-                   strict=True)
 def test_choking_with_cannot_breathe_escalates(engine):
     a = engine.assess("He's choking my mum and she can't breathe")
     assert a.escalate and LIFE in a.categories and a.severity is Severity.CRITICAL

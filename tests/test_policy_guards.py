@@ -93,8 +93,5 @@ def test_explain_names_the_guard_that_dropped_a_match(engine):
     assert any(guard is None and family == "intent" for family, _name, _words, guard in rows), rows
 
 
-@pytest.mark.xfail(reason="took_substance/act_in_progress fire on ordinary medicine: 'took the tablets for "
-                          "my hayfever today' escalates as an overdose (no guard for a named ordinary use)",
-                   strict=True)
 def test_ordinary_medicine_is_quiet(engine):
     assert not engine.assess("We took the tablets for my hayfever today").escalate
