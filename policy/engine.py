@@ -11,6 +11,7 @@ from pathlib import Path
 
 from policy.normalise import Normalised, normalise
 from policy.redaction import redact
+from policy.regex_gate import GateIndex, Starts, gate_for, needs_for
 from policy.rules import Guard, Rule, Rules, Signal, load_rules
 from policy.types import (
     Assessment,
@@ -48,26 +49,89 @@ class _Turn:
     a few patterns, not all of them; a turn kept as conversation context is only searched again for
     a family a later rule needs, once."""
 
-    __slots__ = ("norm", "guards", "sentence_starts", "found")
+    __slots__ = ("norm", "_guards", "_sentence_starts", "_candidates", "found")
 
     def __init__(self, norm: Normalised):
         self.norm = norm
-        self.guards = _GuardContext(norm.text)
-        self.sentence_starts = [0] + [m.end() for m in _SENTENCE.finditer(norm.text)]
+        self._guards: _GuardContext | None = None
+        self._sentence_starts: list[int] | None = None
+        self._candidates: dict[int, list[int]] | None = None
         self.found: dict[str, list[Hit]] = {}
 
-    def hits(self, family: str, signals: dict[str, tuple[Signal, ...]]) -> list[Hit]:
+    @property
+    def guards(self) -> _GuardContext:
+        if self._guards is None:
+            self._guards = _GuardContext(self.norm.text)
+        return self._guards
+
+    @property
+    def sentence_starts(self) -> list[int]:
+        if self._sentence_starts is None:
+            self._sentence_starts = [0] + [m.end() for m in _SENTENCE.finditer(self.norm.text)]
+        return self._sentence_starts
+
+    def hits(self, family: str, signals: _Signals) -> list[Hit]:
         found = self.found.get(family)
         if found is None:
             found = []
             text = self.norm.text
-            for signal in signals.get(family, ()):
-                for m in signal.pattern.finditer(text):
-                    if self.guards.guarded_by(signal, m.start(), m.end()) is None:
+            candidates = self._candidates
+            if candidates is None:
+                candidates = self._candidates = Starts(text).lookup(signals.index)
+            for signal, gate, anchored, needs in signals.by_family.get(family, ()):
+                if gate is None:
+                    if needs is not None and needs.search(text) is None:
+                        continue  # lacks every string a match needs
+                    matches: Iterable[re.Match[str]] = signal.pattern.finditer(text)
+                else:
+                    where = candidates.get(gate)
+                    if where is None:
+                        continue  # no string every match needs is here: it cannot match
+                    matches = _anchored(signal.pattern, text, where) if anchored else signal.pattern.finditer(text)
+                for m in matches:
+                    if not signal.guards or self.guards.guarded_by(signal, m.start(), m.end()) is None:
                         sentence = bisect_right(self.sentence_starts, m.start()) - 1
                         found.append(Hit(family, signal.name, m.start(), m.end(), sentence))
             self.found[family] = found
         return found
+
+
+class _Signals:
+    """The rules' signals by family, each with its gate number (None: ungated) in `index`, whether
+    the gate gives every position a match can start at (so only those are tried), and for an
+    ungated signal a search for strings every match contains (policy.regex_gate.needs_for)."""
+
+    __slots__ = ("by_family", "index")
+
+    def __init__(self, signals: Iterable[Signal]):
+        gates = []
+        by_family: dict[str, list[tuple[Signal, int | None, bool, re.Pattern[str] | None]]] = {}
+        for signal in signals:
+            gate = gate_for(signal.pattern)
+            if gate is None:
+                entry = (signal, None, False, needs_for(signal.pattern))
+            else:
+                entry = (signal, len(gates), gate.anchored, None)
+            if gate is not None:
+                gates.append(gate)
+            by_family.setdefault(signal.family, []).append(entry)
+        self.by_family = {family: tuple(entries) for family, entries in by_family.items()}
+        self.index = GateIndex(gates)
+
+
+def _anchored(pattern: re.Pattern[str], text: str, candidates: list[int]) -> list[re.Match[str]]:
+    """What ``pattern.finditer(text)`` yields, trying only the candidate start positions (in order),
+    which the signal's gate guarantees include every position a match can start at."""
+    out = []
+    end = 0
+    match = pattern.match
+    for i in candidates:
+        if i >= end:
+            m = match(text, i)
+            if m is not None:
+                out.append(m)
+                end = m.end()
+    return out
 
 
 @dataclass
@@ -86,10 +150,8 @@ class Engine:
     def __init__(self, rules: Rules):
         self.rules = rules
         self.version = rules.version
-        by_family: dict[str, list[Signal]] = {}
-        for signal in rules.signals:
-            by_family.setdefault(signal.family, []).append(signal)
-        self._signals = {family: tuple(signals) for family, signals in by_family.items()}
+        # Each signal with its gate: where in a message a match could start (policy.regex_gate).
+        self._signals = _Signals(rules.signals)
 
     @classmethod
     def default(cls) -> Engine:
@@ -177,8 +239,13 @@ class Engine:
             # The current message must carry part of the rule, so a quiet turn after a
             # disclosure does not raise the same alarm again.
             return any(turn.hits(f, signals) for f in rule.all | rule.any)
-        if not all(turn.hits(f, signals) for f in rule.all):
-            return False
+        found = turn.found
+        for f in rule.all:  # the same test as all(turn.hits(...)), without a generator per rule
+            hits = found.get(f)
+            if hits is None:
+                hits = turn.hits(f, signals)
+            if not hits:
+                return False
         if rule.scope == "sentence":
             shared = set.intersection(*({h.sentence for h in turn.hits(f, signals)} for f in rule.all))
             if rule.any:

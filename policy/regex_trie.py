@@ -48,6 +48,11 @@ def _trie(words: list[str]) -> str:
     return _render(tree)
 
 
+def trie_pattern(words: list[str]) -> str:
+    """Literal words (any characters) as one prefix-tree regex, longest match first along a path."""
+    return _trie(words).replace("\x00", "(?:").replace("\x01", ")")
+
+
 def _render(node: dict) -> str:
     optional = "" in node
     branches = [re.escape(ch) + _render(child) for ch, child in sorted(node.items()) if ch]

@@ -1,0 +1,360 @@
+"""Sound pre-gates for whole-word signal patterns: where in a message a match could possibly start.
+
+Every signal pattern is compiled as ``(?<![a-z0-9'])(?:...)(?![a-z0-9])``, and Python's `re` tries
+it at every character of every message. From the parsed pattern this computes the set of strings
+(at most `DEPTH` characters) one of which every match must begin with. A message then lists, once,
+the text at each position the look-behind allows; a signal is only tried, with an anchored
+``match``, at the few positions whose text begins with one of its prefixes, and not at all when
+there are none. The prefixes over-approximate (anything not understood ends a prefix early), so a
+position that could match is never skipped, and matches come out exactly as ``finditer`` gives them.
+"""
+from __future__ import annotations
+
+import re
+import re._constants as sre  # noqa: PLC2701 - the parser's node types, stable across 3.11+
+import re._parser as sre_parse  # noqa: PLC2701
+from bisect import bisect_left
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+DEPTH = 4  # prefixes end at this length, unless their last word so far is shorter than _WORD ...
+_WORD = 3
+_MAX_DEPTH = 8  # ... when they go on to this length ("the " alone says little; "the las" more)
+_CAP = 20000  # more prefixes than this and the open ones are cut short (still sound, less selective)
+_SMALL_CLASS = 12  # a character class with more members than this ends a prefix
+# Every whole-word signal starts with a look-behind refusing a letter or digit just before the match,
+# so a match can only start at the text's start or after some other character: a "boundary".
+# (Any further look-behinds are checked by the anchored match itself.)
+WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_NOT_WORD_CHAR = re.compile(r"[^a-z0-9]")
+
+
+# Stands, at the start of a prefix, for "a word of \w characters and a space" (see _item).
+SKIP = "\x00"
+_SKIP_WORDS: ContextVar[bool] = ContextVar("skip_words", default=False)
+
+
+class _Unsupported(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """Strings one of which every match has at a boundary position (see `Starts`).
+
+    `anchored`: at the very position the match starts, so only those positions need trying. Otherwise
+    somewhere inside the match, so a message without any of them cannot match at all."""
+
+    prefixes: frozenset[str]
+    anchored: bool
+    # Anchored gates only: prefixes that may instead follow a first word and a space, "(?:\w+ )?".
+    after_word: frozenset[str] = frozenset()
+
+
+def _chars(items: list) -> set[str] | None:
+    out: set[str] = set()
+    for op, av in items:
+        if op is sre.LITERAL:
+            out.add(chr(av))
+        elif op is sre.RANGE:
+            lo, hi = av
+            if hi - lo > _SMALL_CLASS:
+                return None
+            out.update(chr(c) for c in range(lo, hi + 1))
+        else:  # NEGATE, CATEGORY and anything else: too many characters to list
+            return None
+        if len(out) > _SMALL_CLASS:
+            return None
+    return out
+
+
+def _extend(opens: set[str], chars: set[str] | str) -> tuple[set[str], set[str]]:
+    grown = {s + c for s in opens for c in chars}
+    done = {s for s in grown if len(s) >= DEPTH and (len(s) >= _MAX_DEPTH or len(s) - s.rfind(" ") > _WORD)}
+    return grown - done, done
+
+
+def _seq(opens: set[str], items: list) -> tuple[set[str], set[str]]:
+    """(prefixes still growing, finished prefixes) after matching `items` from each of `opens`."""
+    closed: set[str] = set()
+    cur = set(opens)
+    for op, av in items:
+        if not cur:
+            break
+        cur, done = _item(cur, op, av)
+        closed |= done
+        if len(cur) + len(closed) > _CAP:
+            closed |= cur
+            cur = set()
+    return cur, closed
+
+
+def _item(cur: set[str], op, av) -> tuple[set[str], set[str]]:  # noqa: C901, PLR0911, PLR0912
+    if op is sre.LITERAL:
+        return _extend(cur, chr(av))
+    if op is sre.IN:
+        chars = _chars(av)
+        return (set(), cur) if chars is None else _extend(cur, chars)
+    if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+        return cur, set()  # zero-width: ignoring what it demands only lets more through
+    if op is sre.SUBPATTERN:
+        _group, add_flags, _del_flags, body = av
+        if add_flags & (sre.SRE_FLAG_IGNORECASE | sre.SRE_FLAG_LOCALE):
+            raise _Unsupported
+        return _seq(cur, body)
+    if op is sre.ATOMIC_GROUP:
+        return _seq(cur, av)
+    if op is sre.BRANCH:
+        opens: set[str] = set()
+        closed: set[str] = set()
+        for branch in av[1]:
+            o, c = _seq(cur, branch)
+            opens |= o
+            closed |= c
+        return opens, closed
+    if op is sre.MAX_REPEAT and _SKIP_WORDS.get() and "" in cur and _is_optional_word(av):
+        # "(?:\w+ )?" where the match starts: either skipped, or a word and a space, after which
+        # the rest starts at a boundary. SKIP + prefix stands for the latter (see Starts.lookup).
+        opens, closed = _item(cur - {""}, op, av)
+        return opens | {"", SKIP}, closed
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        lo, hi, body = av
+        closed = set()
+        c = set(cur)
+        for n in range(lo):
+            if not c:
+                break
+            if n > _MAX_DEPTH + 1:  # still growing after this many: cut short
+                return set(), closed | c
+            c, done = _seq(c, body)
+            closed |= done
+        acc = set(c)
+        n = lo
+        while n < hi and c:
+            if n - lo > _MAX_DEPTH + 1:
+                closed |= c
+                break
+            c, done = _seq(c, body)
+            closed |= done
+            n += 1
+            if c <= acc:  # nothing new: more repetitions add nothing either
+                break
+            acc |= c
+        return acc, closed
+    return set(), cur  # ANY, NOT_LITERAL, back-references, ...: the prefix ends here
+
+
+def _is_optional_word(av) -> bool:
+    lo, hi, body = av
+    if (lo, hi) != (0, 1) or len(body) != 2 or body[1] != (sre.LITERAL, ord(" ")):
+        return False
+    op, inner = body[0]
+    return (op is sre.MAX_REPEAT and inner[0] == 1 and inner[1] == sre.MAXREPEAT
+            and list(inner[2]) == [(sre.IN, [(sre.CATEGORY, sre.CATEGORY_WORD)])])
+
+
+def gate_for(pattern: re.Pattern[str]) -> Gate | None:
+    """The gate for a whole-word pattern, or None when it cannot be gated soundly."""
+    if pattern.flags & (re.IGNORECASE | re.LOCALE):
+        return None
+    try:
+        parsed = sre_parse.parse(pattern.pattern, pattern.flags)
+    except re.error:
+        return None
+    items = list(parsed.data)
+    if not items or not _is_boundary_lookbehind(items[0]):
+        return None
+    try:
+        token = _SKIP_WORDS.set(True)
+        try:
+            prefixes = _prefixes(items[1:])
+        finally:
+            _SKIP_WORDS.reset(token)
+        if prefixes is not None:
+            if SKIP in prefixes:  # a word to skip, then nothing known: no use
+                return None
+            return Gate(frozenset(p for p in prefixes if p[0] != SKIP), anchored=True,
+                        after_word=frozenset(p[1:] for p in prefixes if p[0] == SKIP))
+        inside = _inside(items[1:], True)
+    except _Unsupported:
+        return None
+    return Gate(frozenset(inside), anchored=False) if inside is not None else None
+
+
+def _prefixes(items: list) -> set[str] | None:
+    opens, closed = _seq({""}, items)
+    prefixes = opens | closed
+    return None if not prefixes or "" in prefixes else prefixes
+
+
+def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return max(a, b, key=lambda s: (min(map(len, s)), -len(s)))
+
+
+def _after_non_word(item) -> bool:
+    """Whether the text just after this item is always a boundary position."""
+    op, av = item
+    if op is sre.LITERAL:
+        return chr(av) not in WORD_CHARS
+    if op is sre.IN:
+        chars = _chars(av)
+        return chars is not None and not chars & WORD_CHARS
+    return False
+
+
+def _inside(items: list, at_boundary: bool, *, anywhere: bool = False) -> set[str] | None:  # noqa: C901
+    """Strings one of which every match of `items` has at some boundary position inside it (with
+    `anywhere`: at any position)."""
+    best: set[str] | None = None
+    for k, (op, av) in enumerate(items):
+        if at_boundary or anywhere:
+            best = _better(best, _prefixes(items[k:]))
+        if op is sre.SUBPATTERN:
+            if av[1] & (sre.SRE_FLAG_IGNORECASE | sre.SRE_FLAG_LOCALE):
+                raise _Unsupported
+            best = _better(best, _inside(av[3], at_boundary, anywhere=anywhere))
+        elif op is sre.ATOMIC_GROUP:
+            best = _better(best, _inside(av, at_boundary, anywhere=anywhere))
+        elif op is sre.BRANCH:
+            union: set[str] | None = set()
+            for branch in av[1]:
+                found = _inside(branch, at_boundary, anywhere=anywhere)
+                if found is None:
+                    union = None
+                    break
+                union |= found
+            best = _better(best, union)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            best = _better(best, _inside(av[2], at_boundary, anywhere=anywhere))
+        if op not in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):  # zero-width items keep the position
+            at_boundary = _after_non_word((op, av))
+    return best
+
+
+def _is_boundary_lookbehind(item) -> bool:
+    op, av = item
+    if op is not sre.ASSERT_NOT or av[0] != -1 or len(av[1]) != 1:
+        return False
+    (inner_op, inner_av), = av[1]
+    if inner_op is not sre.IN:
+        return False
+    chars: set[str] = set()
+    for op2, av2 in inner_av:
+        if op2 is sre.LITERAL:
+            chars.add(chr(av2))
+        elif op2 is sre.RANGE:
+            chars.update(chr(c) for c in range(av2[0], av2[1] + 1))
+        else:
+            return False
+    return chars >= WORD_CHARS
+
+
+class Starts:
+    """For one text: the positions the boundary look-behind allows, indexed by the text there."""
+
+    __slots__ = ("text", "positions")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.positions = [0] + [m.end() for m in _NOT_WORD_CHAR.finditer(text)]
+
+    def lookup(self, index: GateIndex) -> dict[int, list[int]]:
+        """For each gate (by number) with a prefix here, the boundary positions holding one, in order."""
+        found: dict[int, list[int]] = {}
+        text = self.text
+        by_first = index.by_first
+        positions = self.positions
+        for i in positions:
+            tables = by_first.get(text[i:i + 1])
+            if tables is None:
+                continue
+            for length, table in tables:
+                entry = table.get(text[i:i + length])
+                if entry is None:
+                    continue
+                ids, deeper = entry
+                for longer, more in deeper:
+                    ids = ids + more.get(text[i:i + longer], ())
+                for g in ids:
+                    at = found.get(g)
+                    if at is None:
+                        found[g] = [i]
+                    elif at[-1] != i:
+                        at.append(i)
+        if index.after_word:
+            # A prefix after "word + space" at k: the match may start anywhere in that word.
+            late: set[int] = set()
+            for k in positions:
+                if k < 2 or text[k - 1] != " ":
+                    continue
+                for length, table in index.after_word:
+                    entry = table.get(text[k:k + length])
+                    if entry is not None:
+                        ids, deeper = entry
+                        for longer, more in deeper:
+                            ids = ids + more.get(text[k:k + longer], ())
+                        lo = bisect_left(positions, text.rfind(" ", 0, k - 1) + 1)
+                        hi = bisect_left(positions, k - 1)
+                        for g in ids:
+                            found.setdefault(g, []).extend(positions[lo:hi])
+                            late.add(g)
+            for g in late:
+                found[g] = sorted(set(found[g]))
+        return found
+
+
+class GateIndex:
+    """Every gate's prefixes in one table per length, so a message is indexed once for all gates."""
+
+    __slots__ = ("tables", "by_first", "after_word")
+
+    def __init__(self, gates: list[Gate]):
+        self.tables = self._tables([(g, gate.prefixes) for g, gate in enumerate(gates)])
+        # For each first character, only the tables holding a prefix that starts with it.
+        firsts = {p[0] for _, table in self.tables for p in table}
+        self.by_first = {
+            c: tuple((n, table) for n, table in self.tables if any(p[0] == c for p in table)) for c in firsts
+        }
+        self.after_word = self._tables([(g, gate.after_word) for g, gate in enumerate(gates)])
+
+    @staticmethod
+    def _tables(prefix_sets: list[tuple[int, frozenset[str]]]) -> tuple[tuple[int, dict], ...]:
+        """Tables by length up to DEPTH: prefix (or its first DEPTH characters) -> (gates with that
+        very prefix, ((longer length, {longer prefix: gates}), ...))."""
+        short: dict[int, dict[str, list[int]]] = {}
+        deep: dict[str, dict[int, dict[str, list[int]]]] = {}
+        for g, prefixes in prefix_sets:
+            for prefix in prefixes:
+                if len(prefix) <= DEPTH:
+                    short.setdefault(len(prefix), {}).setdefault(prefix, []).append(g)
+                else:
+                    head = prefix[:DEPTH]
+                    short.setdefault(DEPTH, {}).setdefault(head, [])
+                    deep.setdefault(head, {}).setdefault(len(prefix), {}).setdefault(prefix, []).append(g)
+        return tuple(
+            (n, {
+                k: (tuple(v), tuple(
+                    (m, {p: tuple(ids) for p, ids in more.items()})
+                    for m, more in sorted(deep.get(k, {}).items()) if n == DEPTH
+                ))
+                for k, v in t.items()
+            })
+            for n, t in sorted(short.items())
+        )
+
+
+def needs_for(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """For a pattern `gate_for` cannot gate: a search for strings one of which every match contains
+    somewhere, so a message without any is skipped. None when there is no such set."""
+    if pattern.flags & (re.IGNORECASE | re.LOCALE):
+        return None
+    try:
+        items = list(sre_parse.parse(pattern.pattern, pattern.flags).data)
+        needed = _inside(items, True, anywhere=True)
+    except (_Unsupported, re.error):
+        return None
+    if not needed or min(map(len, needed)) < 3:  # too common to be worth a search
+        return None
+    return re.compile("|".join(re.escape(s) for s in sorted(needed, key=lambda s: (-len(s), s))))
