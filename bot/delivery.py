@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from bot.slack.clients import quiet_client
 from bot.store import EscalationRecord, EscalationStatus, OutboxItem, OutboxKind, OutboxStatus, Store
 from bot.store import outbox as box
 
@@ -99,20 +100,6 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _private_client(client: AsyncWebClient) -> AsyncWebClient:
-    """Same workspace and endpoint, but without slack_sdk's built-in connection-error retry: that
-    retry would resend a post that may already have landed, bypassing the reconcile step."""
-    return AsyncWebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        headers=dict(client.headers or {}),
-        retry_handlers=[],
-    )
-
-
 class DeliveryWorker:
     def __init__(
         self,
@@ -136,7 +123,9 @@ class DeliveryWorker:
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self._store = store
-        self._client = _private_client(client)
+        # slack_sdk's own connection-error retry would resend a post that may already have landed,
+        # bypassing the reconcile step, so it is off; the quiet logger keeps bodies out of the logs.
+        self._client = quiet_client(client, retry_handlers=[])
         self._channel = channel
         self._leads = leads
         self._renderer = renderer

@@ -5,14 +5,8 @@ Views (`Renderer`) are pure and shared with the delivery worker and re-notify sc
 from __future__ import annotations
 
 from bot.slack.actions import ESCALATION_EVENT_TYPE, ActionId
-from bot.slack.app import (
-    SLACK_EVENTS_PATH,
-    build_bolt_app,
-    mount,
-    quiet_client,
-    quiet_client_logger,
-    slack_routes,
-)
+from bot.slack.app import SLACK_EVENTS_PATH, build_bolt_app, mount, slack_routes
+from bot.slack.clients import quiet_client, quiet_client_logger
 from bot.slack.handlers import EscalationStore
 from bot.slack.views import Renderer
 

@@ -1,48 +1,19 @@
 """The bolt app for everything Slack sends to POST /slack/events, and how to mount it on aiohttp."""
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.actions import ActionId
+from bot.slack.clients import quiet_client
 from bot.slack.handlers import Clock, EscalationActions, EscalationStore, utc_now
 from bot.slack.middleware import authorise_reveal, resolve_click
 from bot.slack.views import Renderer
 
 SLACK_EVENTS_PATH = "/slack/events"
-CLIENT_LOGGER_NAME = "bot.slack.client"
 _BOLT_APP_KEY: web.AppKey[AsyncApp] = web.AppKey("safeguard_slack_bolt_app", AsyncApp)
-
-
-def quiet_client_logger() -> logging.Logger:
-    """A logger for slack_sdk clients that never logs request or response bodies.
-
-    slack_sdk logs every request body at DEBUG when its logger's *own* level is DEBUG or unset, which
-    would put escalation text and, for a reveal, identity values into the logs. An explicit INFO level
-    switches that off whatever the root logger's level; warnings and errors still flow."""
-    logger = logging.getLogger(CLIENT_LOGGER_NAME)
-    logger.setLevel(logging.INFO)
-    return logger
-
-
-def quiet_client(client: AsyncWebClient) -> AsyncWebClient:
-    """The same client settings (token, base URL, session, retries) with `quiet_client_logger()`."""
-    return AsyncWebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        session=client.session,
-        trust_env_in_session=client.trust_env_in_session,
-        headers=client.headers,
-        logger=quiet_client_logger(),
-        retry_handlers=list(client.retry_handlers) if client.retry_handlers is not None else None,
-    )
 
 
 def build_bolt_app(
