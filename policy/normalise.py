@@ -59,7 +59,7 @@ SPELLINGS: dict[str, str] = {
     "gon": "gone", "bye": "bye", "anotha": "another", "otha": "other", "bruva": "brother",
     "bro": "brother", "sis": "sister", "mam": "mum", "mom": "mum", "mommy": "mum", "mummy": "mum",
     "neva": "never", "eva": "ever", "wot": "what", "wat": "what", "wiv'": "with", "ded'": "dead",
-    "nd": "and", "mi": "my", "innit": "innit",
+    "nd": "and", "mi": "my", "w": "with", "innit": "innit",
     # "s*ewerslide", "s*icide": the censor star reads as an "i" (see _CENSOR)
     "siewerslide": "suicide", "siicide": "suicide", "suicidie": "suicide",
     "killin": "killing", "kil": "kill", "kms": "kms", "kys": "kys",
