@@ -185,8 +185,24 @@ class Engine:
 
         turn = _Turn(normalise(text))
         history = tuple(conversation.turns) if conversation is not None else ()
-        fired = [rule for rule in self.rules.rules if self._fires(rule, turn, history)]
-        categories = tuple(c for c in Category if any(r.category is c for r in fired))
+        fired = []
+        found = turn.found
+        signals = self._signals
+        for rule in self.rules.rules:
+            if rule.scope != "conversation" or not history:
+                # Most rules fail on a family absent here: tell that without a call per rule.
+                for f in rule.all:
+                    hits = found.get(f)
+                    if hits is None:
+                        hits = turn.hits(f, signals)
+                    if not hits:
+                        break
+                else:
+                    if self._fires(rule, turn, history):
+                        fired.append(rule)
+            elif self._fires(rule, turn, history):
+                fired.append(rule)
+        categories = tuple(c for c in Category if any(r.category is c for r in fired)) if fired else ()
         severities = [r.severity for r in fired]
         used: set[str] = set()
         for rule in fired:
@@ -229,6 +245,10 @@ class Engine:
     def _fires(self, rule: Rule, turn: _Turn, history: tuple[_Turn, ...]) -> bool:
         signals = self._signals
         if rule.scope == "conversation" and history:
+            # The last test below first, as it only reads this turn: usually it settles the rule.
+            if not any(turn.hits(f, signals) for f in rule.all | rule.any):
+                return False
+
             def present(family: str) -> bool:
                 return bool(turn.hits(family, signals)) or any(t.hits(family, signals) for t in history)
 
@@ -260,8 +280,9 @@ class _GuardContext:
 
     def __init__(self, text: str):
         self.text = text
-        self.clause_starts = [0] + [m.end() for m in _CLAUSE.finditer(text)]
-        self.clause_ends = [m.start() for m in _CLAUSE.finditer(text)] + [len(text)]
+        clauses = list(_CLAUSE.finditer(text))
+        self.clause_starts = [0] + [m.end() for m in clauses]
+        self.clause_ends = [m.start() for m in clauses] + [len(text)]
         self.cache: dict[tuple[str, int], bool] = {}
 
     def _clause(self, start: int) -> tuple[int, int]:

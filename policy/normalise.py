@@ -123,7 +123,8 @@ def normalise(text: str) -> Normalised:
                         continue
                     chars[i] = _LEET.get(chars[i], chars[i])
         lowered = "".join(chars)
-    lowered = _CENSOR.sub("i", lowered)
+    if "*" in lowered or "#" in lowered:
+        lowered = _CENSOR.sub("i", lowered)
 
     # Everything below may change lengths, so it rebuilds the text with an offset map; most
     # messages need none of it and skip straight to the end.
