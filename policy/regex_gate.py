@@ -286,8 +286,9 @@ class Starts:
         if index.after_word:
             # A prefix after "word + space" at k: the match may start anywhere in that word.
             late: set[int] = set()
+            after_first = index.after_first
             for k in positions:
-                if k < 2 or text[k - 1] != " ":
+                if k < 2 or text[k - 1] != " " or text[k:k + 1] not in after_first:
                     continue
                 for length, table in index.after_word:
                     entry = table.get(text[k:k + length])
@@ -308,7 +309,7 @@ class Starts:
 class GateIndex:
     """Every gate's prefixes in one table per length, so a message is indexed once for all gates."""
 
-    __slots__ = ("tables", "by_first", "after_word")
+    __slots__ = ("tables", "by_first", "after_word", "after_first")
 
     def __init__(self, gates: list[Gate]):
         self.tables = self._tables([(g, gate.prefixes) for g, gate in enumerate(gates)])
@@ -318,6 +319,7 @@ class GateIndex:
             c: tuple((n, table) for n, table in self.tables if any(p[0] == c for p in table)) for c in firsts
         }
         self.after_word = self._tables([(g, gate.after_word) for g, gate in enumerate(gates)])
+        self.after_first = frozenset(p[0] for _, table in self.after_word for p in table)
 
     @staticmethod
     def _tables(prefix_sets: list[tuple[int, frozenset[str]]]) -> tuple[tuple[int, dict], ...]:
