@@ -106,7 +106,6 @@ class WebhookHandler:
                 self._engine,
                 platform=message.platform,
                 conversation_id=message.conversation_id,
-                channel=message.channel,
             )
         assessment = self._engine.assess(
             message.text,

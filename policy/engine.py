@@ -161,6 +161,22 @@ class Engine:
     def from_file(cls, path: Path) -> Engine:
         return cls(load_rules(path))
 
+    def conversation_from(self, history: Iterable[tuple[str, Iterable[Category | str]]]) -> Conversation:
+        """Context rebuilt from stored turns, oldest first: each young-person message's (redacted) text
+        and the categories it escalated for.
+
+        Nothing is assessed again: the turns' signals are found only if a later rule asks for them,
+        and the follow-up window comes from the stored outcomes, so a service can rebuild context
+        from its database for every message cheaply."""
+        conversation = Conversation()
+        follow = self.rules.follow_up
+        for text, categories in history:
+            conversation.turns.append(_Turn(normalise(text)))
+            conversation.active = {c: n - 1 for c, n in conversation.active.items() if n > 1}
+            for category in categories:
+                conversation.active[Category(category)] = follow.turns if follow is not None else 0
+        return conversation
+
     def actions_for(self, categories: Iterable[Category]) -> tuple[SuggestedAction, ...]:
         seen: dict[str, SuggestedAction] = {}
         for cat in categories:

@@ -308,3 +308,29 @@ def test_to_contract_has_exactly_the_contract_keys(engine):
 def test_chatbot_channel_is_never_assessed(engine):
     a = engine.assess("I am going to kill myself tonight", channel=Channel.CHATBOT)
     assert not a.escalate and a.suppressed is not None
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        # risk that builds: the plan comes first, the means later
+        ["things have been bad at home", "i've decided, friday after school", "got the rope from the shed"],
+        # a follow-up after an escalation: where she is
+        ["my friend says she's taken all her pills", "she lives on the estate by the park"],
+        # quiet throughout
+        ["had a rubbish day", "maths was hard", "see you tomorrow"],
+    ],
+)
+def test_context_rebuilt_from_stored_outcomes_decides_like_live_context(engine, turns):
+    """The service rebuilds context from stored (text, categories) instead of re-assessing history;
+    the next message must be decided exactly as with live context."""
+    *history, last = turns
+    live = Conversation()
+    stored = []
+    for text in history:
+        a = engine.assess(text, conversation=live)
+        stored.append((a.redacted_text, [c.value for c in a.categories]))
+    expected = engine.assess(last, conversation=live)
+    rebuilt = engine.assess(last, conversation=engine.conversation_from(stored))
+    assert (rebuilt.escalate, rebuilt.categories, rebuilt.severity) == (
+        expected.escalate, expected.categories, expected.severity)

@@ -188,4 +188,4 @@ async def test_chatbot_messages_are_stored_suppressed_never_posted_never_context
     # The chatbot's words were no context: the human's message is judged as if alone.
     assert (later_after_bot[1]["escalation_id"] is not None) == alone.escalate
     assert (later_after_human[1]["escalation_id"] is not None) == after_human.escalate
-    assert await store.conversation_history("webchat", "ctx-bot") == [follow_up]
+    assert [text for text, _ in await store.conversation_turns("webchat", "ctx-bot")] == [follow_up]

@@ -132,7 +132,7 @@ async def test_record_event_appends_to_the_timeline(
     assert (last.kind, last.actor, last.detail) == ("resolved_note", "U0LEAD0001", {"reason": "handled"})
 
 
-async def test_conversation_history_is_young_people_only_oldest_first(
+async def test_conversation_turns_are_young_people_only_oldest_first_with_outcomes(
     store: Store, make_item: Callable[..., IngestItem]
 ) -> None:
     staff = make_item("s1", escalate=False, author_kind=AuthorKind.STAFF, redacted="staff reply")
@@ -147,9 +147,12 @@ async def test_conversation_history_is_young_people_only_oldest_first(
         make_item("m3", redacted="three"),
         make_item("x1", escalate=False, conversation_id="other", redacted="elsewhere"),
     )
-    assert await store.conversation_history("webchat", "c-9") == ["one", "two", "three"]
-    assert await store.conversation_history("webchat", "c-9", limit=2) == ["two", "three"]
-    assert await store.conversation_history("webchat", "nope") == []
+    turns = await store.conversation_turns("webchat", "c-9")
+    assert [text for text, _ in turns] == ["one", "two", "three"]
+    # Only the escalated turn carries categories: the engine's follow-up window starts there.
+    assert [bool(categories) for _, categories in turns] == [False, False, True]
+    assert [text for text, _ in await store.conversation_turns("webchat", "c-9", limit=2)] == ["two", "three"]
+    assert await store.conversation_turns("webchat", "nope") == []
 
 
 async def test_ping_reports_readiness(store: Store) -> None:

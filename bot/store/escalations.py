@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from policy.types import AuthorKind, Category, Channel, Indicator, Severity, SuggestedAction
 
 from .records import EscalationRecord, EscalationStatus, OutboxKind, OutboxStatus, TimelineEvent
-from .tables import escalations, events, identities, messages, outbox
+from .tables import assessments, escalations, events, identities, messages, outbox
 
 _prior = escalations.alias("prior")
 _PRIOR_COUNT = (
@@ -171,12 +171,15 @@ async def record_event(
         )
 
 
-async def conversation_history(
+async def conversation_turns(
     conn: AsyncConnection, platform: str, conversation_id: str, limit: int
-) -> list[str]:
+) -> list[tuple[str, list[str]]]:
+    """(redacted text, escalated categories) of the latest assessed young-person messages, oldest
+    first: what the policy engine needs to rebuild a conversation's context without re-assessing."""
     rows: Sequence[Row[Any]] = (
         await conn.execute(
-            select(messages.c.redacted_text)
+            select(messages.c.redacted_text, assessments.c.escalate, assessments.c.categories)
+            .select_from(messages.outerjoin(assessments, assessments.c.message_pk == messages.c.id))
             .where(
                 messages.c.platform == platform,
                 messages.c.conversation_id == conversation_id,
@@ -187,4 +190,4 @@ async def conversation_history(
             .limit(limit)
         )
     ).all()
-    return [r.redacted_text for r in reversed(rows)]
+    return [(r.redacted_text, list(r.categories or []) if r.escalate else []) for r in reversed(rows)]

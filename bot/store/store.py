@@ -73,7 +73,9 @@ class Store:
     ) -> None:
         await esc.record_event(self.engine, escalation_id, kind, actor, detail)
 
-    async def conversation_history(self, platform: str, conversation_id: str, limit: int = 10) -> list[str]:
-        """Redacted texts of the latest assessed young-person messages, oldest first."""
+    async def conversation_turns(
+        self, platform: str, conversation_id: str, limit: int = 10
+    ) -> list[tuple[str, list[str]]]:
+        """(redacted text, escalated categories) of the latest young-person messages, oldest first."""
         async with self.engine.connect() as conn:
-            return await esc.conversation_history(conn, platform, conversation_id, limit)
+            return await esc.conversation_turns(conn, platform, conversation_id, limit)
