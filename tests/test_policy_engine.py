@@ -104,7 +104,7 @@ FAMILY_CASES = [
     ("service_attack", "I'm going to ddos your website tonight", STAFF, Severity.HIGH,
      "cyber_attack_on_service", "ddos your website"),
     ("trusted_role", "My football coach touches me when I'm alone with him", TRUST, Severity.HIGH,
-     "position_of_trust_role", "football coach"),
+     "position_of_trust_role", "coach"),
     ("trust_harm", "My football coach touches me when I'm alone with him", TRUST, Severity.HIGH,
      "abuse_by_trusted_adult", "touches"),
     ("attack", "We are planning to bomb the synagogue next week", TERROR, Severity.CRITICAL,
