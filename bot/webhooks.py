@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
-from bot.context import conversation_context
+from bot.context import ContextReader
 from bot.errors import MAX_BODY_BYTES, BodyTooLarge
 from bot.store import GroupCommitWriter, IngestItem, IngestResult, Store
 from integrations.model import InboundMessage
@@ -61,6 +61,7 @@ class WebhookHandler:
         self._engine = engine
         self._store = store
         self._writer = writer
+        self._context = ContextReader(store, engine)
         self._public_url = public_url.rstrip("/") if public_url else None
         self._on_escalation = on_escalation
         self._clock = clock
@@ -101,12 +102,7 @@ class WebhookHandler:
         conversation = None
         # Chatbot output is never assessed, so its conversation's history need not be read.
         if suppression(message.channel, message.author.kind) is None:
-            conversation = await conversation_context(
-                self._store,
-                self._engine,
-                platform=message.platform,
-                conversation_id=message.conversation_id,
-            )
+            conversation = await self._context.conversation(message.platform, message.conversation_id)
         assessment = self._engine.assess(
             message.text,
             channel=message.channel,

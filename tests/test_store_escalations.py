@@ -162,3 +162,17 @@ async def test_ping_reports_readiness(store: Store) -> None:
     closed = await Store.open("postgresql+asyncpg://postgres@127.0.0.1:1/none")
     assert await closed.ping() is False
     await closed.close()
+
+
+async def test_many_conversations_are_read_in_one_query_each_capped(
+    store: Store, make_item: Callable[..., IngestItem]
+) -> None:
+    await _ingest(
+        store,
+        *[make_item(f"a{i}", escalate=False, conversation_id="a", redacted=f"a{i}") for i in range(5)],
+        *[make_item(f"b{i}", escalate=False, conversation_id="b", redacted=f"b{i}") for i in range(2)],
+    )
+    turns = await store.conversations_turns([("webchat", "a"), ("webchat", "b"), ("webchat", "none")], limit=3)
+    assert [t for t, _ in turns[("webchat", "a")]] == ["a2", "a3", "a4"]
+    assert [t for t, _ in turns[("webchat", "b")]] == ["b0", "b1"]
+    assert turns[("webchat", "none")] == []

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from policy.types import AuthorKind, Category, Channel, Indicator, Severity, SuggestedAction
@@ -171,23 +171,42 @@ async def record_event(
         )
 
 
-async def conversation_turns(
-    conn: AsyncConnection, platform: str, conversation_id: str, limit: int
-) -> list[tuple[str, list[str]]]:
-    """(redacted text, escalated categories) of the latest assessed young-person messages, oldest
-    first: what the policy engine needs to rebuild a conversation's context without re-assessing."""
-    rows: Sequence[Row[Any]] = (
-        await conn.execute(
-            select(messages.c.redacted_text, assessments.c.escalate, assessments.c.categories)
-            .select_from(messages.outerjoin(assessments, assessments.c.message_pk == messages.c.id))
-            .where(
-                messages.c.platform == platform,
-                messages.c.conversation_id == conversation_id,
-                messages.c.author_kind == AuthorKind.YOUNG_PERSON.value,
-                messages.c.suppressed.is_(None),
-            )
-            .order_by(messages.c.id.desc())
-            .limit(limit)
+async def conversations_turns(
+    conn: AsyncConnection, keys: Sequence[tuple[str, str]], limit: int
+) -> dict[tuple[str, str], list[tuple[str, list[str]]]]:
+    """For each (platform, conversation id): (redacted text, escalated categories) of its latest
+    `limit` assessed young-person messages, oldest first — what the policy engine needs to rebuild a
+    conversation's context without re-assessing. One query for any number of conversations."""
+    if not keys:
+        return {}
+    rank = (
+        func.row_number()
+        .over(partition_by=(messages.c.platform, messages.c.conversation_id), order_by=messages.c.id.desc())
+        .label("rank")
+    )
+    recent = (
+        select(
+            messages.c.platform,
+            messages.c.conversation_id,
+            messages.c.id,
+            messages.c.redacted_text,
+            assessments.c.escalate,
+            assessments.c.categories,
+            rank,
         )
+        .select_from(messages.outerjoin(assessments, assessments.c.message_pk == messages.c.id))
+        .where(
+            tuple_(messages.c.platform, messages.c.conversation_id).in_(list(keys)),
+            messages.c.author_kind == AuthorKind.YOUNG_PERSON.value,
+            messages.c.suppressed.is_(None),
+        )
+        .subquery()
+    )
+    rows: Sequence[Row[Any]] = (
+        await conn.execute(select(recent).where(recent.c.rank <= limit).order_by(recent.c.id))
     ).all()
-    return [(r.redacted_text, list(r.categories or []) if r.escalate else []) for r in reversed(rows)]
+    turns: dict[tuple[str, str], list[tuple[str, list[str]]]] = {key: [] for key in keys}
+    for r in rows:
+        categories = list(r.categories or []) if r.escalate else []
+        turns[(r.platform, r.conversation_id)].append((r.redacted_text, categories))
+    return turns

@@ -4,6 +4,7 @@ named for what it touches (ingest, escalations, outbox, renotify)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,5 +78,12 @@ class Store:
         self, platform: str, conversation_id: str, limit: int = 10
     ) -> list[tuple[str, list[str]]]:
         """(redacted text, escalated categories) of the latest young-person messages, oldest first."""
+        key = (platform, conversation_id)
+        return (await self.conversations_turns([key], limit))[key]
+
+    async def conversations_turns(
+        self, keys: Sequence[tuple[str, str]], limit: int = 10
+    ) -> dict[tuple[str, str], list[tuple[str, list[str]]]]:
+        """The same for many (platform, conversation id) pairs in one query."""
         async with self.engine.connect() as conn:
-            return await esc.conversation_turns(conn, platform, conversation_id, limit)
+            return await esc.conversations_turns(conn, keys, limit)
