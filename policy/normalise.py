@@ -59,7 +59,12 @@ SPELLINGS: dict[str, str] = {
     "gon": "gone", "bye": "bye", "anotha": "another", "otha": "other", "bruva": "brother",
     "bro": "brother", "sis": "sister", "mam": "mum", "mom": "mum", "mommy": "mum", "mummy": "mum",
     "neva": "never", "eva": "ever", "wot": "what", "wat": "what", "wiv'": "with", "ded'": "dead",
-    "nd": "and", "mi": "my", "w": "with", "innit": "innit",
+    "nd": "and", "mi": "my", "w": "with",
+    # Scots and northern spellings
+    "ah'm": "i'm", "morra": "tomorrow", "aw": "all", "oot": "out", "aff": "off", "ower": "over",
+    "hoose": "house", "heid": "head", "cannae": "can't", "dinnae": "don't", "wee": "little",
+    "yous": "you", "youse": "you", "ye": "you", "fae": "from", "nae": "no", "wis": "was", "tae": "to",
+    "breathin": "breathing", "doon": "down", "innit": "innit",
     # "s*ewerslide", "s*icide": the censor star reads as an "i" (see _CENSOR)
     "siewerslide": "suicide", "siicide": "suicide", "suicidie": "suicide",
     "killin": "killing", "kil": "kill", "kms": "kms", "kys": "kys",
