@@ -150,6 +150,11 @@ class Engine:
     def __init__(self, rules: Rules):
         self.rules = rules
         self.version = rules.version
+        self._learned = rules.learned.model if rules.learned is not None else None
+        self._learned_support = rules.learned.support if rules.learned is not None else ()
+        # Families too generic for a guarded match to mean "the rules judged this harmless".
+        self._learned_generic = frozenset({"soon", "follow_up", "attack_intent", "urgent", "quantity"}) | frozenset(
+            self._learned_support)
         # Each signal with its gate: where in a message a match could start (policy.regex_gate).
         self._signals = _Signals(rules.signals)
 
@@ -192,7 +197,9 @@ class Engine:
         author: AuthorKind = AuthorKind.YOUNG_PERSON,
         conversation: Conversation | None = None,
         known_values: Iterable[str] = (),
+        learned: bool = True,
     ) -> Assessment:
+        """`learned=False` decides by the rules alone (used to measure what the model adds)."""
         redaction = redact(text, known_values)
         suppressed = suppression(channel, author)
         if suppressed is not None:
@@ -232,6 +239,11 @@ class Engine:
                     categories = tuple(c for c in Category if c in categories or c in carried)
                     severities.append(follow.severity)
                     used |= here
+        extra: list[Indicator] = []
+        if not categories and learned and self._learned is not None:
+            categories, severity_learned, extra = self._second_opinion(turn)
+            if categories:
+                severities.append(severity_learned)
         if conversation is not None and author is AuthorKind.YOUNG_PERSON:
             conversation.turns.append(turn)
             conversation.active = {c: n - 1 for c, n in conversation.active.items() if n > 1}
@@ -242,10 +254,49 @@ class Engine:
             return Assessment(False, (), None, (), redaction.text, redaction.identifiers, None, self.version)
         severity = max(severities, key=lambda s: s.rank)
         hits = [h for family in sorted(used) for h in turn.hits(family, self._signals)]
+        indicators = tuple(sorted(_indicators(turn.norm, hits) + tuple(extra), key=lambda i: (i.start, i.end)))
         return Assessment(
-            True, categories, severity, _indicators(turn.norm, hits), redaction.text,
+            True, categories, severity, indicators, redaction.text,
             redaction.identifiers, None, self.version, self.actions_for(categories),
         )
+
+    def _second_opinion(self, turn: _Turn) -> tuple[tuple[Category, ...], Severity, list[Indicator]]:
+        """The learned model's view of a message the rules left quiet (see rules.toml [learned])."""
+        cfg = self.rules.learned
+        assert cfg is not None and self._learned is not None
+        text = turn.norm.text
+        if any(turn.guards.holds_in_message(g) for g in cfg.vetoes):
+            return (), cfg.severity, []
+        # The model's view counts only with some risk language the rules recognise (rules.toml
+        # [learned] support), so ordinary words the model leans on cannot escalate alone.
+        if not any(turn.hits(f, self._signals) for f in self._learned_support):
+            return (), cfg.severity, []
+        score = self._learned.score(text, floor=cfg.threshold)
+        if score.probability < cfg.threshold:
+            return (), cfg.severity, []
+        if self._rules_ruled_out(turn):
+            return (), cfg.severity, []
+        named = [c for c in Category if score.categories.get(c.value, 0.0) >= 0.5]
+        if not named:
+            named = [max(Category, key=lambda c: score.categories.get(c.value, 0.0))]
+        severity = cfg.strong_severity if score.probability >= cfg.strong_threshold else cfg.severity
+        indicators = [
+            Indicator(cfg.indicator, *turn.norm.span(start, end)) for _feature, start, end in score.evidence
+        ]
+        return tuple(named), severity, indicators
+
+    def _rules_ruled_out(self, turn: _Turn) -> bool:
+        """Whether a guard dropped a risk signal here (a joke, a hypothetical, a story, ordinary
+        medicine...): the rules looked and judged it harmless, and the model must not overrule that."""
+        text = turn.norm.text
+        generic = self._learned_generic
+        for signal in self.rules.signals:
+            if signal.family in generic or not signal.guards:
+                continue
+            for m in signal.pattern.finditer(text):
+                if turn.guards.guarded_by(signal, m.start(), m.end()) is not None:
+                    return True
+        return False
 
     def explain(self, text: str) -> list[tuple[str, str, str, str | None]]:
         """Every signal match with the guard that dropped it, if any: (family, name, words, guard)."""
@@ -312,6 +363,9 @@ class _GuardContext:
                 guard.unless is not None and guard.unless.search(scope_text) is not None)
             self.cache[(guard.name, key)] = cached
         return cached
+
+    def holds_in_message(self, guard: Guard) -> bool:
+        return self._holds(guard, -1, self.text)
 
     def guarded_by(self, signal: Signal, start: int, end: int) -> str | None:
         if not signal.guards:

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from policy.learned import LearnedModel
 from policy.regex_trie import optimise
 from policy.types import Category, Severity, SuggestedAction
 
@@ -67,6 +68,21 @@ class FollowUp:
 
 
 @dataclass(frozen=True, slots=True)
+class Learned:
+    """The learned second opinion (policy/learned.py) and when its view counts."""
+
+    model: LearnedModel
+    threshold: float
+    severity: Severity
+    strong_threshold: float
+    strong_severity: Severity
+    vetoes: tuple[Guard, ...]
+    support: tuple[str, ...]
+    indicator: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class CategoryInfo:
     title: str
     description: str
@@ -81,6 +97,7 @@ class Rules:
     rules: tuple[Rule, ...]
     families: frozenset[str]
     follow_up: FollowUp | None = None
+    learned: Learned | None = None
 
 
 def default_rules_path() -> Path:
@@ -201,6 +218,30 @@ def check_rules(data: dict[str, Any]) -> list[str]:
                 problems.append(f"follow_up.families: no signal has family '{fam}'")
         if not follow_up.get("why"):
             problems.append("follow_up.why: missing (staff are shown it)")
+    learned = data.get("learned")
+    if learned is not None:
+        for key in ("threshold", "strong_threshold"):
+            value = learned.get(key)
+            if not isinstance(value, (int, float)) or not 0 < value < 1:
+                problems.append(f"learned.{key}: a probability between 0 and 1")
+        for key in ("severity", "strong_severity"):
+            if learned.get(key) not in {s.value for s in Severity}:
+                problems.append(f"learned.{key}: must be critical, high or medium")
+        if not isinstance(learned.get("model"), str) or not learned.get("model"):
+            problems.append("learned.model: the model file's name, beside the rules file")
+        if not isinstance(learned.get("model_version"), str) or not learned.get("model_version"):
+            problems.append("learned.model_version: the version of the model these rules were reviewed with")
+        for g in learned.get("vetoes", []):
+            if g not in guard_names:
+                problems.append(f"learned.vetoes: unknown guard '{g}'")
+        if not learned.get("support"):
+            problems.append("learned.support: at least one signal family the model needs to see")
+        for fam in learned.get("support", []):
+            if fam not in families:
+                problems.append(f"learned.support: no signal has family '{fam}'")
+        for key in ("indicator", "why"):
+            if not learned.get(key):
+                problems.append(f"learned.{key}: missing (staff are shown it)")
     return problems
 
 
@@ -218,7 +259,7 @@ def _pattern_problems(place: str, source: Any, lexicon: dict[str, str], *, whole
     return []
 
 
-def parse_rules(data: dict[str, Any]) -> Rules:
+def parse_rules(data: dict[str, Any], base: Path | None = None) -> Rules:
     problems = check_rules(data)
     if problems:
         raise RulesError(problems)
@@ -263,7 +304,29 @@ def parse_rules(data: dict[str, Any]) -> Rules:
         for key, value in data["categories"].items()
     }
     follow_up = data.get("follow_up")
+    learned = data.get("learned")
+    learned_cfg = None
+    if learned is not None:
+        model_path = (base or default_rules_path().parent) / learned["model"]
+        if not model_path.is_file():
+            raise RulesError([f"learned.model: {learned['model']} not found beside the rules file"])
+        model = LearnedModel.load(model_path)
+        if model.version != learned["model_version"]:
+            raise RulesError([f"learned.model_version: the rules pin {learned['model_version']} but "
+                              f"{learned['model']} is {model.version}; review the new model, then update the pin"])
+        learned_cfg = Learned(
+            model=model,
+            threshold=float(learned["threshold"]),
+            severity=Severity(learned["severity"]),
+            strong_threshold=float(learned["strong_threshold"]),
+            strong_severity=Severity(learned["strong_severity"]),
+            vetoes=tuple(guards[g] for g in learned.get("vetoes", [])),
+            support=tuple(learned.get("support", [])),
+            indicator=learned["indicator"],
+            why=learned["why"],
+        )
     return Rules(
+        learned=learned_cfg,
         follow_up=FollowUp(
             families=frozenset(follow_up["families"]),
             turns=follow_up["turns"],
@@ -287,4 +350,5 @@ def read_rules_file(path: Path) -> dict[str, Any]:
 
 
 def load_rules(path: Path | None = None) -> Rules:
-    return parse_rules(read_rules_file(path or default_rules_path()))
+    path = path or default_rules_path()
+    return parse_rules(read_rules_file(path), base=path.parent)

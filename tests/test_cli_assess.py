@@ -53,9 +53,9 @@ def test_one_line_out_per_line_in_in_order_with_exactly_the_contract_fields():
 def test_conversation_id_carries_context_across_lines():
     rows = [
         _line(id="1", conversation_id="c1", text="everyone would be better off without me"),
-        _line(id="2", conversation_id="other", text="i've bought a rope"),
-        _line(id="3", conversation_id="c1", text="i've bought a rope"),
-        _line(id="4", text="i've bought a rope"),
+        _line(id="2", conversation_id="other", text="the date is set"),
+        _line(id="3", conversation_id="c1", text="the date is set"),
+        _line(id="4", text="the date is set"),
     ]
     status, out, _ = _run(rows)
     assert status == 0

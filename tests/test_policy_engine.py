@@ -212,14 +212,19 @@ def test_indicator_spans_are_valid_for_every_family_case(engine):
 # -- conversation context
 
 def test_risk_building_across_turns_escalates_on_the_turn_it_becomes_clear(engine):
+    # The rules alone (learned=False): the conversation is what makes the second turn a case.
     conv = Conversation()
-    first = engine.assess("everyone would be better off without me", conversation=conv)
-    second = engine.assess("i've bought a rope", conversation=conv)
+    first = engine.assess("everyone would be better off without me", conversation=conv, learned=False)
+    second = engine.assess("i've bought a rope", conversation=conv, learned=False)
     assert not first.escalate
     assert second.escalate and LIFE in second.categories
     assert covered("i've bought a rope", second, "means_ready", "bought a rope")
-    # Alone, the second turn is not enough.
-    assert not engine.assess("i've bought a rope").escalate
+    # Alone, the second turn is not enough for the rules...
+    assert not engine.assess("i've bought a rope", learned=False).escalate
+    # ...but the learned second opinion flags it for staff to read, at medium, saying so.
+    alone = engine.assess("i've bought a rope")
+    assert alone.escalate and alone.severity is Severity.MEDIUM
+    assert {i.name for i in alone.indicators} == {"learned_risk_language"}
 
 
 def test_follow_up_turn_after_an_escalation_escalates(engine):
@@ -244,9 +249,9 @@ def test_quiet_turns_after_an_escalation_do_not_re_escalate(engine):
 
 def test_context_is_per_conversation_object(engine):
     one, two = Conversation(), Conversation()
-    engine.assess("everyone would be better off without me", conversation=one)
-    assert not engine.assess("i've bought a rope", conversation=two).escalate
-    assert engine.assess("i've bought a rope", conversation=one).escalate
+    engine.assess("everyone would be better off without me", conversation=one, learned=False)
+    assert not engine.assess("i've bought a rope", conversation=two, learned=False).escalate
+    assert engine.assess("i've bought a rope", conversation=one, learned=False).escalate
 
 
 def test_escalated_conversation_does_not_leak_follow_up_to_another(engine):

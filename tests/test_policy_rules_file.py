@@ -214,6 +214,10 @@ def test_assess_uses_a_given_valid_rules_file(tmp_path):
     text = default_rules_path().read_text(encoding="utf-8")
     path = tmp_path / "copy.toml"
     path.write_text(text.replace('version = "', 'version = "test-', 1), encoding="utf-8")
+    # The rules name their learned model file, which must sit beside them.
+    missing = _cli("assess", "--rules", str(path), stdin='{"id": "1", "text": "hello"}\n')
+    assert missing.returncode == 2 and "learned_model.json not found" in missing.stderr
+    (tmp_path / "learned_model.json").write_bytes((default_rules_path().parent / "learned_model.json").read_bytes())
     result = _cli("assess", "--rules", str(path), stdin='{"id": "1", "text": "hello"}\n')
     assert result.returncode == 0, result.stderr
     assert '"policy_version": "test-' in result.stdout

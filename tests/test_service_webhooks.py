@@ -158,7 +158,7 @@ async def test_a_store_failure_answers_503_to_retry(store: Store, emu: SlackEmul
 async def test_chatbot_messages_are_stored_suppressed_never_posted_never_context(
     store: Store, emu: SlackEmulator
 ) -> None:
-    build_up, follow_up = "I've got the tablets ready for tonight", "nobody will miss me anyway"
+    build_up, follow_up = "everyone would be better off without me", "the date is set"
     engine = Engine.default()
     alone = engine.assess(follow_up)
     conv = Conversation()
