@@ -265,16 +265,16 @@ class Engine:
         cfg = self.rules.learned
         assert cfg is not None and self._learned is not None
         text = turn.norm.text
-        if any(turn.guards.holds_in_message(g) for g in cfg.vetoes):
-            return (), cfg.severity, []
-        # The model's view counts only with some risk language the rules recognise (rules.toml
-        # [learned] support), so ordinary words the model leans on cannot escalate alone.
-        if not any(turn.hits(f, self._signals) for f in self._learned_support):
-            return (), cfg.severity, []
+        # Cheapest test first: most messages end at the model's own score.
         score = self._learned.score(text, floor=cfg.threshold)
         if score.probability < cfg.threshold:
             return (), cfg.severity, []
-        if self._rules_ruled_out(turn):
+        # The model's view counts only with some risk language the rules recognise (rules.toml
+        # [learned] support), so ordinary words the model leans on cannot escalate alone; never
+        # in a recovery story, fiction or a past account; never against a guard's judgement.
+        if not any(turn.hits(f, self._signals) for f in self._learned_support):
+            return (), cfg.severity, []
+        if any(turn.guards.holds_in_message(g) for g in cfg.vetoes) or self._rules_ruled_out(turn):
             return (), cfg.severity, []
         named = [c for c in Category if score.categories.get(c.value, 0.0) >= 0.5]
         if not named:

@@ -33,11 +33,17 @@ def features(text: str) -> dict[str, float]:
 
 
 def feature_span(text: str, feature: str) -> tuple[int, int]:
-    """Where a word or word pair first occurs in the text (for the indicators staff see)."""
-    parts = feature.split(" ")
-    pattern = r"(?<![a-z0-9'])" + r"[^a-z0-9']+".join(re.escape(p) for p in parts) + r"(?![a-z0-9'])"
-    m = re.search(pattern, text)
-    return (m.start(), m.end()) if m else (0, 0)
+    """Where a word or word pair first occurs as whole words in the text (for staff's indicators)."""
+    first, _, second = feature.partition(" ")
+    for m in _WORD.finditer(text):
+        if m.group(0) != first:
+            continue
+        if not second:
+            return m.start(), m.end()
+        nxt = _WORD.search(text, m.end())
+        if nxt is not None and nxt.group(0) == second:
+            return m.start(), nxt.end()
+    return 0, 0
 
 
 def vector(counts: dict[str, float], idf: dict[str, float]) -> dict[str, float]:
@@ -68,30 +74,36 @@ class LearnedModel:
         self.bias: dict[str, float] = data["bias"]
         self.weights: dict[str, dict[str, float]] = data["weights"]
         self.categories = tuple(k for k in self.weights if k != "any")
+        any_weights = self.weights["any"]
+        self._any = {f: (idf, any_weights.get(f, 0.0)) for f, idf in self.idf.items()}
 
     @classmethod
     def load(cls, path: Path) -> LearnedModel:
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
     def score(self, text: str, *, evidence: int = 3, floor: float = 0.0) -> LearnedScore:
-        x = vector(features(text), self.idf)
-        weights = self.weights["any"]
-        z = self.bias["any"]
-        contributions: list[tuple[float, str]] = []
-        for f, v in x.items():
-            w = weights.get(f)
-            if w is not None:
-                z += w * v
-                if w > 0:
-                    contributions.append((w * v, f))
-        probability = sigmoid(z)
+        counts = features(text)
+        # One pass for the usual case: the tf-idf vector's length and its dot product with the
+        # "any" weights, without building the vector.
+        table = self._any
+        dot = 0.0
+        squares = 0.0
+        for f, c in counts.items():
+            entry = table.get(f)
+            if entry is not None:
+                v = entry[0] if c == 1.0 else (1.0 + math.log(c)) * entry[0]
+                squares += v * v
+                dot += v * entry[1]
+        probability = sigmoid(self.bias["any"] + (dot / math.sqrt(squares) if squares else 0.0))
         if probability < floor:
             # Most messages stop here: the category models are only needed for a positive view.
             return LearnedScore(probability, {}, ())
+        x = vector(counts, self.idf)
+        weights = self.weights["any"]
+        contributions = sorted(((weights.get(f, 0.0) * v, f) for f, v in x.items()), reverse=True)
         probs = {}
         for name in self.categories:
             cat_weights = self.weights[name]
             probs[name] = sigmoid(self.bias[name] + sum(cat_weights.get(f, 0.0) * v for f, v in x.items()))
-        contributions.sort(reverse=True)
-        top = tuple((f, *feature_span(text, f)) for _, f in contributions[:evidence])
+        top = tuple((f, *feature_span(text, f)) for w, f in contributions[:evidence] if w > 0)
         return LearnedScore(probability, probs, top)
