@@ -82,23 +82,31 @@ class LearnedModel:
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
     def score(self, text: str, *, evidence: int = 3, floor: float = 0.0) -> LearnedScore:
-        counts = features(text)
-        # One pass for the usual case: the tf-idf vector's length and its dot product with the
-        # "any" weights, without building the vector.
+        # One pass for the usual case: count only the features the model knows, then the tf-idf
+        # vector's length and its dot product with the "any" weights, without building the vector.
         table = self._any
+        known: dict[str, float] = {}
+        previous = ""
+        for word in _WORD.findall(text):
+            if word in table:
+                known[word] = known.get(word, 0.0) + 1.0
+            if previous:
+                pair = previous + " " + word
+                if pair in table:
+                    known[pair] = known.get(pair, 0.0) + 1.0
+            previous = word
         dot = 0.0
         squares = 0.0
-        for f, c in counts.items():
-            entry = table.get(f)
-            if entry is not None:
-                v = entry[0] if c == 1.0 else (1.0 + math.log(c)) * entry[0]
-                squares += v * v
-                dot += v * entry[1]
+        for f, c in known.items():
+            idf, w = table[f]
+            v = idf if c == 1.0 else (1.0 + math.log(c)) * idf
+            squares += v * v
+            dot += v * w
         probability = sigmoid(self.bias["any"] + (dot / math.sqrt(squares) if squares else 0.0))
         if probability < floor:
             # Most messages stop here: the category models are only needed for a positive view.
             return LearnedScore(probability, {}, ())
-        x = vector(counts, self.idf)
+        x = vector(features(text), self.idf)
         weights = self.weights["any"]
         contributions = sorted(((weights.get(f, 0.0) * v, f) for f, v in x.items()), reverse=True)
         probs = {}
