@@ -152,9 +152,7 @@ class Engine:
         self.version = rules.version
         self._learned = rules.learned.model if rules.learned is not None else None
         self._learned_support = rules.learned.support if rules.learned is not None else ()
-        # Families too generic for a guarded match to mean "the rules judged this harmless".
-        self._learned_generic = frozenset({"soon", "follow_up", "attack_intent", "urgent", "quantity"}) | frozenset(
-            self._learned_support)
+        self._learned_generic = rules.learned.not_a_judgement if rules.learned is not None else frozenset()
         # Each signal with its gate: where in a message a match could start (policy.regex_gate).
         self._signals = _Signals(rules.signals)
 

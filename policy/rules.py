@@ -78,6 +78,7 @@ class Learned:
     strong_severity: Severity
     vetoes: tuple[Guard, ...]
     support: tuple[str, ...]
+    not_a_judgement: frozenset[str]
     indicator: str
     why: str
 
@@ -236,9 +237,10 @@ def check_rules(data: dict[str, Any]) -> list[str]:
                 problems.append(f"learned.vetoes: unknown guard '{g}'")
         if not learned.get("support"):
             problems.append("learned.support: at least one signal family the model needs to see")
-        for fam in learned.get("support", []):
-            if fam not in families:
-                problems.append(f"learned.support: no signal has family '{fam}'")
+        for key in ("support", "not_a_judgement"):
+            for fam in learned.get(key, []):
+                if fam not in families:
+                    problems.append(f"learned.{key}: no signal has family '{fam}'")
         for key in ("indicator", "why"):
             if not learned.get(key):
                 problems.append(f"learned.{key}: missing (staff are shown it)")
@@ -322,6 +324,7 @@ def parse_rules(data: dict[str, Any], base: Path | None = None) -> Rules:
             strong_severity=Severity(learned["strong_severity"]),
             vetoes=tuple(guards[g] for g in learned.get("vetoes", [])),
             support=tuple(learned.get("support", [])),
+            not_a_judgement=frozenset(learned.get("not_a_judgement", [])),
             indicator=learned["indicator"],
             why=learned["why"],
         )
