@@ -58,7 +58,11 @@ def test_it_catches_what_the_rules_do_not_name_and_says_so(engine):
     "We took the tablets for my hayfever today",      # ordinary medicine
 ])
 def test_a_guard_that_ruled_a_match_harmless_is_not_overruled(engine, model, text):
-    assert model.score(normalise(text).text).probability >= engine.rules.learned.threshold
+    from policy.engine import _Turn
+
+    # A guard dropped a risk match here, which on its own stops the model from escalating...
+    assert engine._rules_ruled_out(_Turn(normalise(text)))
+    # ...so the message stays quiet whatever the model's score.
     assert not engine.assess(text).escalate
 
 
