@@ -59,7 +59,8 @@ SPELLINGS: dict[str, str] = {
     "gon": "gone", "bye": "bye", "anotha": "another", "otha": "other", "bruva": "brother",
     "bro": "brother", "sis": "sister", "mam": "mum", "mom": "mum", "mommy": "mum", "mummy": "mum",
     "neva": "never", "eva": "ever", "wot": "what", "wat": "what", "wiv'": "with", "ded'": "dead",
-    "nd": "and", "mi": "my", "w": "with", "sik": "sick", "staf": "staff", "offis": "office", "il": "i'll", "ther": "there", "an": "an",
+    "nd": "and", "mi": "my", "w": "with", "sik": "sick", "staf": "staff", "offis": "office", "il": "i'll",
+    "ther": "there",
     # Scots and northern spellings
     "ah'm": "i'm", "morra": "tomorrow", "aw": "all", "oot": "out", "aff": "off", "ower": "over",
     "hoose": "house", "heid": "head", "cannae": "can't", "dinnae": "don't", "wee": "little",
