@@ -1,0 +1,41 @@
+"""Every labelled corpus, through the whole engine (rules + learned second opinion).
+
+These corpora also train the learned model, so the figures here are in-sample: the floors below are
+regression guards (a change that loses ground on any corpus fails), not claims about unseen writing.
+The honest measure is `python tools/train_learned.py --evaluate` (see benchmarks/RESULTS.md)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from policy import Conversation, Engine
+from policy.types import Channel
+
+CORPORA = Path(__file__).parent / "corpus"
+# recall floor, false-positive ceiling; the two hardest sets were written to defeat the engine.
+FLOORS = {"corpus_d": (0.80, 0.05), "corpus_e": (0.62, 0.03)}
+DEFAULT = (0.88, 0.03)
+
+
+@pytest.mark.parametrize("path", sorted(CORPORA.glob("*.jsonl")), ids=lambda p: p.stem)
+def test_corpus_holds_its_figures(path: Path) -> None:
+    engine = Engine.default()
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    conversations: dict[str, Conversation] = {}
+    misses, false = [], []
+    for row in rows:
+        conv = conversations.setdefault(row["conversation_id"], Conversation()) if row.get("conversation_id") else None
+        a = engine.assess(row["text"], channel=Channel(row.get("channel", "counselling")), conversation=conv)
+        if row["labels"] and not a.escalate:
+            misses.append(row["id"])
+        if not row["labels"] and a.escalate:
+            false.append(row["id"])
+    positives = sum(1 for r in rows if r["labels"])
+    negatives = len(rows) - positives
+    recall = 1 - len(misses) / max(positives, 1)
+    fpr = len(false) / max(negatives, 1)
+    floor, ceiling = FLOORS.get(path.stem, DEFAULT)
+    assert recall >= floor, f"{path.stem}: recall {recall:.3f} < {floor}; missed {misses}"
+    assert fpr <= ceiling, f"{path.stem}: false positives {fpr:.3f} > {ceiling}; {false}"
