@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -150,9 +150,6 @@ class Engine:
     def __init__(self, rules: Rules):
         self.rules = rules
         self.version = rules.version
-        self._learned = rules.learned.model if rules.learned is not None else None
-        self._learned_support = rules.learned.support if rules.learned is not None else ()
-        self._learned_generic = rules.learned.not_a_judgement if rules.learned is not None else frozenset()
         # Each signal with its gate: where in a message a match could start (policy.regex_gate).
         self._signals = _Signals(rules.signals)
 
@@ -238,7 +235,7 @@ class Engine:
                     severities.append(follow.severity)
                     used |= here
         extra: list[Indicator] = []
-        if not categories and learned and self._learned is not None:
+        if not categories and learned and self.rules.learned is not None:
             categories, severity_learned, extra = self._second_opinion(turn)
             if categories:
                 severities.append(severity_learned)
@@ -261,16 +258,16 @@ class Engine:
     def _second_opinion(self, turn: _Turn) -> tuple[tuple[Category, ...], Severity, list[Indicator]]:
         """The learned model's view of a message the rules left quiet (see rules.toml [learned])."""
         cfg = self.rules.learned
-        assert cfg is not None and self._learned is not None
+        assert cfg is not None
         text = turn.norm.text
         # Cheapest test first: most messages end at the model's own score.
-        score = self._learned.score(text, floor=cfg.threshold)
+        score = cfg.model.score(text, floor=cfg.threshold)
         if score.probability < cfg.threshold:
             return (), cfg.severity, []
         # The model's view counts only with some risk language the rules recognise (rules.toml
         # [learned] support), so ordinary words the model leans on cannot escalate alone; never
         # in a recovery story, fiction or a past account; never against a guard's judgement.
-        if not any(turn.hits(f, self._signals) for f in self._learned_support):
+        if not any(turn.hits(f, self._signals) for f in cfg.support):
             return (), cfg.severity, []
         if any(turn.guards.holds_in_message(g) for g in cfg.vetoes) or self._rules_ruled_out(turn):
             return (), cfg.severity, []
@@ -286,26 +283,28 @@ class Engine:
     def _rules_ruled_out(self, turn: _Turn) -> bool:
         """Whether a guard dropped a risk signal here (a joke, a hypothetical, a story, ordinary
         medicine...): the rules looked and judged it harmless, and the model must not overrule that."""
-        text = turn.norm.text
-        generic = self._learned_generic
+        assert self.rules.learned is not None
+        generic = self.rules.learned.not_a_judgement
+        return any(
+            guard is not None
+            for signal, _m, guard in self._every_match(turn.norm.text, turn.guards)
+            if signal.family not in generic
+        )
+
+    def _every_match(self, text: str, guards: _GuardContext) -> Iterator[tuple[Signal, re.Match[str], str | None]]:
+        """Every signal match in the text, not just the gated ones the rules ask for, with the guard
+        that dropped it, if any."""
         for signal in self.rules.signals:
-            if signal.family in generic or not signal.guards:
-                continue
             for m in signal.pattern.finditer(text):
-                if turn.guards.guarded_by(signal, m.start(), m.end()) is not None:
-                    return True
-        return False
+                yield signal, m, guards.guarded_by(signal, m.start(), m.end())
 
     def explain(self, text: str) -> list[tuple[str, str, str, str | None]]:
         """Every signal match with the guard that dropped it, if any: (family, name, words, guard)."""
         norm = normalise(text)
-        guards = _GuardContext(norm.text)
-        rows = []
-        for signal in self.rules.signals:
-            for m in signal.pattern.finditer(norm.text):
-                guard = guards.guarded_by(signal, m.start(), m.end())
-                rows.append((signal.family, signal.name, m.group(0), guard))
-        return rows
+        return [
+            (signal.family, signal.name, m.group(0), guard)
+            for signal, m, guard in self._every_match(norm.text, _GuardContext(norm.text))
+        ]
 
     def _fires(self, rule: Rule, turn: _Turn, history: tuple[_Turn, ...]) -> bool:
         signals = self._signals

@@ -22,7 +22,6 @@ _LEET_CHARS = re.compile(r"[013457@$!]")
 _UNIT = re.compile(r"\d+(?:am|pm|st|nd|rd|th|s|mins?|hrs?|h|m|k|yo|yrs?|kg|mg|ml|g|x|p|mb|gb)")
 _STRETCH = re.compile(r"([a-z])\1{2,}")
 _CENSOR = re.compile(r"(?<=[a-z])[*#](?=[a-z])")
-_TOKEN = re.compile(r"[a-z0-9']+")
 
 # Text-speak and common misspellings -> the spelling the rules use. Only whole words are replaced.
 SPELLINGS: dict[str, str] = {

@@ -14,6 +14,7 @@ import json
 import math
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from policy.learned import LearnedModel, features, sigmoid, vector  # noqa: E402
 from policy.normalise import normalise  # noqa: E402
+from policy.rules import load_rules  # noqa: E402
 from policy.types import Category  # noqa: E402
 
 CORPORA = ROOT / "tests" / "corpus"
@@ -82,9 +84,10 @@ def evaluate(sets: dict[str, list[dict]]) -> None:
 
     print("leave-one-corpus-out: rules alone -> rules + learned model trained without that corpus")
     for held, test in sets.items():
-        engine = Engine.from_file(ROOT / "policy" / "rules.toml")
-        engine._learned = LearnedModel({"version": "eval", **fit([r for n, rows in sets.items() if n != held
-                                                                  for r in rows])})
+        rules = load_rules()
+        assert rules.learned is not None
+        fold = LearnedModel({"version": "eval", **fit([r for n, rows in sets.items() if n != held for r in rows])})
+        engine = Engine(replace(rules, learned=replace(rules.learned, model=fold)))
         counts = {"tp": 0, "fp": 0, "tp_rules": 0, "fp_rules": 0}
         pos = sum(1 for r in test if r["labels"])
         for mode in ("rules", "both"):
