@@ -1,8 +1,9 @@
 """Keep third-party libraries from logging request bodies (escalation text, reveal values).
 
 slack_sdk logs each request's body at DEBUG whenever its logger's *own* level is unset or DEBUG,
-whatever the root level; the delivery worker's client uses slack_sdk's default logger. Bolt, at
-DEBUG, logs parts of the payloads it dispatches. Pinning these loggers at INFO keeps warnings and
+whatever the root level. Our own clients use `bot.slack.clients.quiet_client`; pinning slack_sdk's
+loggers too covers any client made elsewhere (bolt's internals). Bolt, at DEBUG, logs parts of the
+payloads it dispatches. Pinning these loggers at INFO keeps warnings and
 errors flowing while a DEBUG root logger (an operator chasing a problem) leaks nothing.
 
 The database drivers are worse: aiosqlite logs every statement *with its parameters* at DEBUG, and
