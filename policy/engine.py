@@ -49,14 +49,26 @@ class _Turn:
     a few patterns, not all of them; a turn kept as conversation context is only searched again for
     a family a later rule needs, once."""
 
-    __slots__ = ("norm", "_guards", "_sentence_starts", "_candidates", "found")
+    __slots__ = ("norm", "_guards", "_sentence_starts", "_candidates", "_possible", "found")
 
     def __init__(self, norm: Normalised):
         self.norm = norm
         self._guards: _GuardContext | None = None
         self._sentence_starts: list[int] | None = None
         self._candidates: dict[int, list[int]] | None = None
+        self._possible: frozenset[str] | None = None
         self.found: dict[str, list[Hit]] = {}
+
+    def possible(self, signals: _Signals) -> frozenset[str]:
+        """The families that could have a hit here: a signal's gate found one of its prefixes, or
+        the signal has no gate. Every other family has none, without trying a pattern."""
+        if self._possible is None:
+            candidates = self._candidates
+            if candidates is None:
+                candidates = self._candidates = Starts(self.norm.text).lookup(signals.index)
+            gate_family = signals.gate_family
+            self._possible = frozenset([gate_family[g] for g in candidates]) | signals.ungated
+        return self._possible
 
     @property
     def guards(self) -> _GuardContext:
@@ -101,22 +113,27 @@ class _Signals:
     the gate gives every position a match can start at (so only those are tried), and for an
     ungated signal a search for strings every match contains (policy.regex_gate.needs_for)."""
 
-    __slots__ = ("by_family", "index")
+    __slots__ = ("by_family", "index", "gate_family", "ungated")
 
     def __init__(self, signals: Iterable[Signal]):
         gates = []
+        gate_family: list[str] = []
+        ungated: set[str] = set()
         by_family: dict[str, list[tuple[Signal, int | None, bool, re.Pattern[str] | None]]] = {}
         for signal in signals:
             gate = gate_for(signal.pattern)
             if gate is None:
                 entry = (signal, None, False, needs_for(signal.pattern))
+                ungated.add(signal.family)
             else:
                 entry = (signal, len(gates), gate.anchored, None)
-            if gate is not None:
                 gates.append(gate)
+                gate_family.append(signal.family)
             by_family.setdefault(signal.family, []).append(entry)
         self.by_family = {family: tuple(entries) for family, entries in by_family.items()}
         self.index = GateIndex(gates)
+        self.gate_family = tuple(gate_family)
+        self.ungated = frozenset(ungated)
 
 
 def _anchored(pattern: re.Pattern[str], text: str, candidates: list[int]) -> list[re.Match[str]]:
@@ -152,6 +169,14 @@ class Engine:
         self.version = rules.version
         # Each signal with its gate: where in a message a match could start (policy.regex_gate).
         self._signals = _Signals(rules.signals)
+        # Each rule with its families in a fixed order, the rarest in the rules first (a family few
+        # rules need is usually absent, so the pass over a rule stops at it).
+        uses: dict[str, int] = {}
+        for rule in rules.rules:
+            for f in rule.all:
+                uses[f] = uses.get(f, 0) + 1
+        self._plans = tuple((rule, tuple(sorted(rule.all, key=lambda f: (uses[f], f)))) for rule in rules.rules)
+        self._families = {id(rule): rule.all | rule.any for rule in rules.rules}
 
     @classmethod
     def default(cls) -> Engine:
@@ -206,10 +231,14 @@ class Engine:
         fired = []
         found = turn.found
         signals = self._signals
-        for rule in self.rules.rules:
+        possible = turn.possible(signals)
+        for rule, order in self._plans:
             if rule.scope != "conversation" or not history:
-                # Most rules fail on a family absent here: tell that without a call per rule.
-                for f in rule.all:
+                # Most rules fail on a family absent here: tell that without trying a pattern when
+                # no gate saw a way for it to match, else without a call per rule.
+                if not rule.all <= possible:
+                    continue
+                for f in order:
                     hits = found.get(f)
                     if hits is None:
                         hits = turn.hits(f, signals)
@@ -260,9 +289,8 @@ class Engine:
         cfg = self.rules.learned
         assert cfg is not None
         text = turn.norm.text
-        # Cheapest test first: most messages end at the model's own score.
-        score = cfg.model.score(text, floor=cfg.threshold)
-        if score.probability < cfg.threshold:
+        # Cheapest test first: most messages end at the model's own probability.
+        if cfg.model.probability(text) < cfg.threshold:
             return (), cfg.severity, []
         # The model's view counts only with some risk language the rules recognise (rules.toml
         # [learned] support), so ordinary words the model leans on cannot escalate alone; never
@@ -271,6 +299,7 @@ class Engine:
             return (), cfg.severity, []
         if any(turn.guards.holds_in_message(g) for g in cfg.vetoes) or self._rules_ruled_out(turn):
             return (), cfg.severity, []
+        score = cfg.model.score(text)
         named = [c for c in Category if score.categories.get(c.value, 0.0) >= 0.5]
         if not named:
             named = [max(Category, key=lambda c: score.categories.get(c.value, 0.0))]
@@ -310,7 +339,8 @@ class Engine:
         signals = self._signals
         if rule.scope == "conversation" and history:
             # The last test below first, as it only reads this turn: usually it settles the rule.
-            if not any(turn.hits(f, signals) for f in rule.all | rule.any):
+            here = turn.possible(signals) & self._families[id(rule)]
+            if not here or not any(turn.hits(f, signals) for f in here):
                 return False
 
             def present(family: str) -> bool:
@@ -321,8 +351,8 @@ class Engine:
             if rule.any and not any(present(f) for f in rule.any):
                 return False
             # The current message must carry part of the rule, so a quiet turn after a
-            # disclosure does not raise the same alarm again.
-            return any(turn.hits(f, signals) for f in rule.all | rule.any)
+            # disclosure does not raise the same alarm again (checked first, above).
+            return True
         found = turn.found
         for f in rule.all:  # the same test as all(turn.hits(...)), without a generator per rule
             hits = found.get(f)

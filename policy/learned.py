@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 _WORD = re.compile(r"[a-z0-9']+")
@@ -81,32 +83,34 @@ class LearnedModel:
     def load(cls, path: Path) -> LearnedModel:
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
-    def score(self, text: str, *, evidence: int = 3, floor: float = 0.0) -> LearnedScore:
-        # One pass for the usual case: count only the features the model knows, then the tf-idf
-        # vector's length and its dot product with the "any" weights, without building the vector.
+    def _known(self, text: str) -> Counter[str]:
+        """Counts of the words and word pairs here that the model knows (the rest weigh nothing)."""
         table = self._any
-        known: dict[str, float] = {}
-        previous = ""
-        for word in _WORD.findall(text):
-            if word in table:
-                known[word] = known.get(word, 0.0) + 1.0
-            if previous:
-                pair = previous + " " + word
-                if pair in table:
-                    known[pair] = known.get(pair, 0.0) + 1.0
-            previous = word
+        words = _WORD.findall(text)
+        known = [w for w in words if w in table]
+        if len(words) > 1:
+            known += [pair for pair in map(" ".join, pairwise(words)) if pair in table]
+        return Counter(known)
+
+    def probability(self, text: str) -> float:
+        """That the message meets some trigger: the tf-idf vector's length and its dot product with
+        the "any" weights, without building the vector (the cheap test most messages end at)."""
+        table = self._any
         dot = 0.0
         squares = 0.0
-        for f, c in known.items():
+        for f, c in self._known(text).items():
             idf, w = table[f]
-            v = idf if c == 1.0 else (1.0 + math.log(c)) * idf
+            v = idf if c == 1 else (1.0 + math.log(c)) * idf
             squares += v * v
             dot += v * w
-        probability = sigmoid(self.bias["any"] + (dot / math.sqrt(squares) if squares else 0.0))
+        return sigmoid(self.bias["any"] + (dot / math.sqrt(squares) if squares else 0.0))
+
+    def score(self, text: str, *, evidence: int = 3, floor: float = 0.0) -> LearnedScore:
+        """The overall probability and, when it reaches `floor`, each category's and the evidence."""
+        probability = self.probability(text)
         if probability < floor:
-            # Most messages stop here: the category models are only needed for a positive view.
             return LearnedScore(probability, {}, ())
-        x = vector(features(text), self.idf)
+        x = vector(self._known(text), self.idf)
         weights = self.weights["any"]
         contributions = sorted(((weights.get(f, 0.0) * v, f) for f, v in x.items()), reverse=True)
         probs = {}

@@ -2,10 +2,10 @@
 
 Every signal pattern is compiled as ``(?<![a-z0-9'])(?:...)(?![a-z0-9])``, and Python's `re` tries
 it at every character of every message. From the parsed pattern this computes the set of strings
-(at most `DEPTH` characters) one of which every match must begin with. A message then lists, once,
-the text at each position the look-behind allows; a signal is only tried, with an anchored
-``match``, at the few positions whose text begins with one of its prefixes, and not at all when
-there are none. The prefixes over-approximate (anything not understood ends a prefix early), so a
+(`DEPTH` characters or so) one of which every match must begin with. One prefix-tree pattern of every
+signal's prefixes scans a message once (`GateIndex`, `Starts`); a signal is only tried, with an
+anchored ``match``, at the few positions whose text begins with one of its prefixes, and not at all
+when there are none. The prefixes over-approximate (anything not understood ends a prefix early), so a
 position that could match is never skipped, and matches come out exactly as ``finditer`` gives them.
 """
 from __future__ import annotations
@@ -17,9 +17,12 @@ from bisect import bisect_left
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-DEPTH = 4  # prefixes end at this length, unless their last word so far is shorter than _WORD ...
-_WORD = 3
-_MAX_DEPTH = 8  # ... when they go on to this length ("the " alone says little; "the las" more)
+from policy.regex_trie import trie_pattern
+
+# Longer prefixes waste fewer tries but make a bigger scan pattern to compile (6/4/10: ~0.7 s at start-up).
+DEPTH = 6  # prefixes end at this length, unless their last word so far is shorter than _WORD ...
+_WORD = 4
+_MAX_DEPTH = 10  # ... when they go on to this length ("the " alone says little; "the las" more)
 _CAP = 20000  # more prefixes than this and the open ones are cut short (still sound, less selective)
 _SMALL_CLASS = 12  # a character class with more members than this ends a prefix
 # Every whole-word signal starts with a look-behind refusing a letter or digit just before the match,
@@ -27,6 +30,8 @@ _SMALL_CLASS = 12  # a character class with more members than this ends a prefix
 # (Any further look-behinds are checked by the anchored match itself.)
 WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _NOT_WORD_CHAR = re.compile(r"[^a-z0-9]")
+_BOUNDARY = r"(?<![a-z0-9])"  # the text's start, or just after some other character
+_AFTER_SPACE = r"(?<= )"
 
 
 # Stands, at the start of a prefix, for "a word of \w characters and a space" (see _item).
@@ -252,99 +257,71 @@ def _is_boundary_lookbehind(item) -> bool:
 
 
 class Starts:
-    """For one text: the positions the boundary look-behind allows, indexed by the text there."""
+    """For one text: which gates have a prefix at a boundary position, and where."""
 
-    __slots__ = ("text", "positions")
+    __slots__ = ("text",)
 
     def __init__(self, text: str):
         self.text = text
-        self.positions = [0] + [m.end() for m in _NOT_WORD_CHAR.finditer(text)]
 
     def lookup(self, index: GateIndex) -> dict[int, list[int]]:
         """For each gate (by number) with a prefix here, the boundary positions holding one, in order."""
         found: dict[int, list[int]] = {}
         text = self.text
-        by_first = index.by_first
-        positions = self.positions
-        for i in positions:
-            tables = by_first.get(text[i:i + 1])
-            if tables is None:
-                continue
-            for length, table in tables:
-                entry = table.get(text[i:i + length])
-                if entry is None:
-                    continue
-                ids, deeper = entry
-                for longer, more in deeper:
-                    ids = ids + more.get(text[i:i + longer], ())
-                for g in ids:
-                    at = found.get(g)
-                    if at is None:
-                        found[g] = [i]
-                    elif at[-1] != i:
-                        at.append(i)
-        if index.after_word:
+        closure = index.closure
+        # One scan finds, at each boundary, the longest prefix there; every shorter prefix there is
+        # a prefix of it, so its closure names every gate with a prefix at that position.
+        for m in index.scan.finditer(text):
+            i = m.start()
+            for g in closure[m.group(1)]:
+                at = found.get(g)
+                if at is None:
+                    found[g] = [i]
+                else:
+                    at.append(i)
+        if index.after_scan is not None:
             # A prefix after "word + space" at k: the match may start anywhere in that word.
             late: set[int] = set()
-            after_first = index.after_first
-            for k in positions:
-                if k < 2 or text[k - 1] != " " or text[k:k + 1] not in after_first:
-                    continue
-                for length, table in index.after_word:
-                    entry = table.get(text[k:k + length])
-                    if entry is not None:
-                        ids, deeper = entry
-                        for longer, more in deeper:
-                            ids = ids + more.get(text[k:k + longer], ())
-                        lo = bisect_left(positions, text.rfind(" ", 0, k - 1) + 1)
-                        hi = bisect_left(positions, k - 1)
-                        for g in ids:
-                            found.setdefault(g, []).extend(positions[lo:hi])
-                            late.add(g)
+            positions: list[int] | None = None
+            for m in index.after_scan.finditer(text, 2):
+                k = m.start()
+                if positions is None:
+                    positions = [0] + [w.end() for w in _NOT_WORD_CHAR.finditer(text)]
+                lo = bisect_left(positions, text.rfind(" ", 0, k - 1) + 1)
+                hi = bisect_left(positions, k - 1)
+                for g in index.after_closure[m.group(1)]:
+                    found.setdefault(g, []).extend(positions[lo:hi])
+                    late.add(g)
             for g in late:
                 found[g] = sorted(set(found[g]))
         return found
 
 
 class GateIndex:
-    """Every gate's prefixes in one table per length, so a message is indexed once for all gates."""
+    """Every gate's prefixes in one prefix-tree pattern, so a message is scanned once for all gates."""
 
-    __slots__ = ("tables", "by_first", "after_word", "after_first")
+    __slots__ = ("scan", "closure", "after_scan", "after_closure")
 
     def __init__(self, gates: list[Gate]):
-        self.tables = self._tables([(g, gate.prefixes) for g, gate in enumerate(gates)])
-        # For each first character, only the tables holding a prefix that starts with it.
-        firsts = {p[0] for _, table in self.tables for p in table}
-        self.by_first = {
-            c: tuple((n, table) for n, table in self.tables if any(p[0] == c for p in table)) for c in firsts
-        }
-        self.after_word = self._tables([(g, gate.after_word) for g, gate in enumerate(gates)])
-        self.after_first = frozenset(p[0] for _, table in self.after_word for p in table)
+        self.scan, self.closure = self._scanner([(g, gate.prefixes) for g, gate in enumerate(gates)], _BOUNDARY)
+        after = [(g, gate.after_word) for g, gate in enumerate(gates) if gate.after_word]
+        self.after_scan, self.after_closure = self._scanner(after, _AFTER_SPACE) if after else (None, {})
 
     @staticmethod
-    def _tables(prefix_sets: list[tuple[int, frozenset[str]]]) -> tuple[tuple[int, dict], ...]:
-        """Tables by length up to DEPTH: prefix (or its first DEPTH characters) -> (gates with that
-        very prefix, ((longer length, {longer prefix: gates}), ...))."""
-        short: dict[int, dict[str, list[int]]] = {}
-        deep: dict[str, dict[int, dict[str, list[int]]]] = {}
+    def _scanner(prefix_sets: list[tuple[int, frozenset[str]]], where: str) -> tuple[re.Pattern[str], dict]:
+        """A pattern finding, at each position `where` allows, the longest of the prefixes there; and
+        for each prefix the gates of every prefix it begins with (itself included)."""
+        gates_of: dict[str, set[int]] = {}
         for g, prefixes in prefix_sets:
             for prefix in prefixes:
-                if len(prefix) <= DEPTH:
-                    short.setdefault(len(prefix), {}).setdefault(prefix, []).append(g)
-                else:
-                    head = prefix[:DEPTH]
-                    short.setdefault(DEPTH, {}).setdefault(head, [])
-                    deep.setdefault(head, {}).setdefault(len(prefix), {}).setdefault(prefix, []).append(g)
-        return tuple(
-            (n, {
-                k: (tuple(v), tuple(
-                    (m, {p: tuple(ids) for p, ids in more.items()})
-                    for m, more in sorted(deep.get(k, {}).items()) if n == DEPTH
-                ))
-                for k, v in t.items()
-            })
-            for n, t in sorted(short.items())
-        )
+                gates_of.setdefault(prefix, set()).add(g)
+        closure = {
+            prefix: tuple(sorted({g for k in range(1, len(prefix) + 1) for g in gates_of.get(prefix[:k], ())}))
+            for prefix in gates_of
+        }
+        if any("\x00" in p or "\x01" in p for p in gates_of):
+            raise ValueError("a gate prefix holds a reserved character")
+        return re.compile(where + "(?=(" + trie_pattern(sorted(gates_of)) + "))"), closure
 
 
 def needs_for(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
