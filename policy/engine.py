@@ -228,6 +228,10 @@ class Engine:
 
         turn = _Turn(normalise(text))
         history = tuple(conversation.turns) if conversation is not None else ()
+        follow = self.rules.follow_up
+        if history and follow is not None and any(turn.guards.holds_in_message(g) for g in follow.vetoes):
+            # The turn says the danger is over or long past: it is read alone, not joined to earlier turns.
+            history = ()
         fired = []
         found = turn.found
         signals = self._signals
@@ -254,11 +258,12 @@ class Engine:
         used: set[str] = set()
         for rule in fired:
             used |= rule.all | rule.any
-        follow = self.rules.follow_up
         if conversation is not None and follow is not None:
             carried = tuple(c for c in Category if conversation.active.get(c, 0) > 0 and c not in categories)
             if carried:
                 here = {f for f in follow.families if turn.hits(f, self._signals)}
+                if here and any(turn.guards.holds_in_message(g) for g in follow.vetoes):
+                    here = set()  # the turn says the danger is over ("she's fine now", "years ago")
                 if here:
                     categories = tuple(c for c in Category if c in categories or c in carried)
                     severities.append(follow.severity)

@@ -65,6 +65,8 @@ class FollowUp:
     turns: int
     severity: Severity
     why: str
+    # Guards that, holding anywhere in the later turn, stop it counting (it says the danger is over).
+    vetoes: tuple[Guard, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +221,9 @@ def check_rules(data: dict[str, Any]) -> list[str]:
                 problems.append(f"follow_up.families: no signal has family '{fam}'")
         if not follow_up.get("why"):
             problems.append("follow_up.why: missing (staff are shown it)")
+        for g in follow_up.get("vetoes", []):
+            if g not in guard_names:
+                problems.append(f"follow_up.vetoes: unknown guard '{g}'")
     learned = data.get("learned")
     if learned is not None:
         for key in ("threshold", "strong_threshold"):
@@ -335,6 +340,7 @@ def parse_rules(data: dict[str, Any], base: Path | None = None) -> Rules:
             turns=follow_up["turns"],
             severity=Severity(follow_up["severity"]),
             why=follow_up["why"],
+            vetoes=tuple(guards[g] for g in follow_up.get("vetoes", [])),
         ) if follow_up else None,
         version=data["version"],
         categories=categories,

@@ -247,6 +247,24 @@ def test_quiet_turns_after_an_escalation_do_not_re_escalate(engine):
         assert not engine.assess(text, conversation=conv).escalate, text
 
 
+def test_a_later_turn_saying_the_danger_is_over_does_not_re_escalate(engine):
+    conv = Conversation()
+    assert engine.assess("my dad held a knife to my mum's throat", conversation=conv).escalate
+    # The same conversation, later: a look back from safety, then an ordinary "now".
+    for text in ("that was years ago. he's in prison now and the police took the knife",
+                 "my mum's fine now, she's remarried and actually happy"):
+        a = engine.assess(text, conversation=conv)
+        assert not a.escalate, (text, a.indicators)
+
+
+def test_a_later_turn_adding_danger_still_escalates_after_a_quiet_one(engine):
+    conv = Conversation()
+    assert engine.assess("I took a load of my mum's pills and I feel really dizzy", conversation=conv).escalate
+    assert not engine.assess("ok", conversation=conv).escalate
+    a = engine.assess("still here. took the rest of them", conversation=conv)
+    assert a.escalate and LIFE in a.categories
+
+
 def test_context_is_per_conversation_object(engine):
     one, two = Conversation(), Conversation()
     engine.assess("everyone would be better off without me", conversation=one, learned=False)

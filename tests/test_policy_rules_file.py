@@ -99,6 +99,11 @@ def _bad_follow_up_family(d):
     return "gossip"
 
 
+def _bad_follow_up_veto(d):
+    d["follow_up"]["vetoes"] = ["resolved", "good_vibes"]
+    return "follow_up.vetoes"
+
+
 def _unknown_category_table(d):
     d["categories"]["bad_vibes"] = copy.deepcopy(d["categories"]["terrorism"])
     return "categories.bad_vibes"
@@ -122,6 +127,7 @@ MISTAKES = {
     "missing category actions": (_missing_actions, "action"),
     "bad follow_up turns": (_bad_follow_up_turns, "turns"),
     "bad follow_up family": (_bad_follow_up_family, "follow_up.families"),
+    "unknown follow_up veto": (_bad_follow_up_veto, "unknown guard 'good_vibes'"),
     "category that is not a policy trigger": (_unknown_category_table, "not a policy category"),
     "policy category missing": (_missing_category_table, "missing"),
 }
