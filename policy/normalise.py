@@ -65,6 +65,9 @@ SPELLINGS: dict[str, str] = {
     "hoose": "house", "heid": "head", "cannae": "can't", "dinnae": "don't", "wee": "little",
     "yous": "you", "youse": "you", "ye": "you", "fae": "from", "nae": "no", "wis": "was", "tae": "to",
     "breathin": "breathing", "doon": "down", "innit": "innit",
+    "jist": "just", "wisnae": "wasn't", "isnae": "isn't", "wasnae": "wasn't", "widnae": "wouldn't",
+    "couldnae": "couldn't", "aboot": "about", "canna": "can't", "dinna": "don't", "gannin": "going",
+    "gan": "go", "ken": "know", "naebody": "nobody", "awbody": "everybody",
     # "s*ewerslide", "s*icide": the censor star reads as an "i" (see _CENSOR)
     "siewerslide": "suicide", "siicide": "suicide", "suicidie": "suicide",
     "killin": "killing", "kil": "kill", "kms": "kms", "kys": "kys",
