@@ -45,11 +45,14 @@ def _assess(args: argparse.Namespace) -> int:
 def _policy_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from policy.rules import RulesError, check_rules, default_rules_path, read_rules_file
+    from policy.rules import RulesError, check_rules, default_rules_path, parse_rules, read_rules_file
 
     path = Path(args.path) if args.path else default_rules_path()
     try:
         problems = check_rules(read_rules_file(path))
+        if not problems:
+            # Everything the engine loads beside the file, too: the learned model and its pinned version.
+            parse_rules(read_rules_file(path), base=path.parent)
     except RulesError as exc:
         problems = exc.problems
     except OSError as exc:

@@ -86,6 +86,12 @@ PAIRS = [
      "the mosque on the ring road is going up in flames this friday. white power", Category.TERRORISM),
     ("botnet_story", "Writing a story for English about a hacker who uses a botnet on a charity",
      "got a botnet ready and im taking your whole site down friday night", Category.THREAT_TO_STAFF),
+    ("news_trial", "Comment on the verdict in the terror trial: he planned the attack on the concert for months",
+     "We are planning an attack on the concert next week, the devices are ready", Category.TERRORISM),
+    ("dose_question", "What's the safe maximum of paracetamol in 24 hours? I've taken two for my migraine",
+     "I've taken the whole box of paracetamol just now and I feel sick", LIFE),
+    ("git_hyperbole", "git rebase ate three weeks of coursework. honestly I want to die",
+     "I want to die, the rope is ready for tonight", LIFE),
     ("bath_bomb", "I bought a bath bomb for my sister's birthday", "I'm building a pipe bomb in my shed",
      Category.TERRORISM),
 ]
@@ -105,6 +111,8 @@ def test_guard_keeps_quiet_but_not_the_present_disclosure(engine, guard, quiet, 
     "lol no I'm not joking, I'm going to kill myself tonight",
     "I got help last year and felt better but tonight I'm going to kill myself",
     "I used to self harm but now I'm going to end my life tonight",
+    "I wanted to share my story. Things got bad again and tonight I'm going to take all my tablets",
+    "a story i'm writing but it's kind of real. she has a plan to take all her mum's pills on friday. i'm the girl",
 ])
 def test_a_guard_does_not_reach_past_its_clause_or_its_exceptions(engine, text):
     a = engine.assess(text)

@@ -3,6 +3,8 @@ by `check_rules`, by `safeguard policy check` and by `safeguard assess --rules`.
 from __future__ import annotations
 
 import copy
+import json
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -199,6 +201,17 @@ def test_policy_check_on_invalid_toml(tmp_path):
     assert result.returncode == 1
     assert "not valid TOML" in result.stderr
     assert "garbled.toml" in result.stderr
+
+
+def test_policy_check_refuses_a_model_that_is_not_the_pinned_one(tmp_path):
+    shutil.copy(default_rules_path(), tmp_path / "rules.toml")
+    model = json.loads((default_rules_path().parent / "learned_model.json").read_text(encoding="utf-8"))
+    model["version"] = "lr-unreviewed"
+    (tmp_path / "learned_model.json").write_text(json.dumps(model), encoding="utf-8")
+    result = _cli("policy", "check", str(tmp_path / "rules.toml"))
+    assert result.returncode == 1
+    assert "model_version" in result.stderr and "lr-unreviewed" in result.stderr
+    assert "OK" not in result.stdout
 
 
 def test_policy_check_on_a_missing_file(tmp_path):
