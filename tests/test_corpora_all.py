@@ -14,8 +14,10 @@ from policy import Conversation, Engine
 from policy.types import Channel
 
 CORPORA = Path(__file__).parent / "corpus"
-# recall floor, false-positive ceiling; the two hardest sets were written to defeat the engine.
-FLOORS = {"corpus_d": (0.80, 0.05), "corpus_e": (0.62, 0.03)}
+# recall floor, false-positive ceiling; the two hardest sets were written to defeat the engine;
+# corpus_i labels the alarming openers of conversations that are resolved later as negatives, with
+# hindsight a turn-by-turn reader cannot have (see corpus/README.md); corpus_j's voices are the rarest.
+FLOORS = {"corpus_d": (0.80, 0.05), "corpus_e": (0.65, 0.03), "corpus_i": (0.88, 0.12), "corpus_j": (0.95, 0.05)}
 DEFAULT = (0.88, 0.03)
 
 
