@@ -59,6 +59,11 @@ class _Turn:
         self._possible: frozenset[str] | None = None
         self.found: dict[str, list[Hit]] = {}
 
+    def candidates(self, signals: _Signals) -> dict[int, list[int]]:
+        if self._candidates is None:
+            self._candidates = Starts(self.norm.text).lookup(signals.index)
+        return self._candidates
+
     def possible(self, signals: _Signals) -> frozenset[str]:
         """The families that could have a hit here: a signal's gate found one of its prefixes, or
         the signal has no gate. Every other family has none, without trying a pattern."""
@@ -90,20 +95,10 @@ class _Turn:
             candidates = self._candidates
             if candidates is None:
                 candidates = self._candidates = Starts(text).lookup(signals.index)
-            for signal, gate, anchored, needs in signals.by_family.get(family, ()):
-                if gate is None:
-                    if needs is not None and needs.search(text) is None:
-                        continue  # lacks every string a match needs
-                    matches: Iterable[re.Match[str]] = signal.pattern.finditer(text)
-                else:
-                    where = candidates.get(gate)
-                    if where is None:
-                        continue  # no string every match needs is here: it cannot match
-                    matches = _anchored(signal.pattern, text, where) if anchored else signal.pattern.finditer(text)
-                for m in matches:
-                    if not signal.guards or self.guards.guarded_by(signal, m.start(), m.end()) is None:
-                        sentence = bisect_right(self.sentence_starts, m.start()) - 1
-                        found.append(Hit(family, signal.name, m.start(), m.end(), sentence))
+            for signal, m in _gated_matches(signals.by_family.get(family, ()), text, candidates):
+                if not signal.guards or self.guards.guarded_by(signal, m.start(), m.end()) is None:
+                    sentence = bisect_right(self.sentence_starts, m.start()) - 1
+                    found.append(Hit(family, signal.name, m.start(), m.end(), sentence))
             self.found[family] = found
         return found
 
@@ -113,13 +108,14 @@ class _Signals:
     the gate gives every position a match can start at (so only those are tried), and for an
     ungated signal a search for strings every match contains (policy.regex_gate.needs_for)."""
 
-    __slots__ = ("by_family", "index", "gate_family", "ungated")
+    __slots__ = ("by_family", "entries", "index", "gate_family", "ungated")
 
     def __init__(self, signals: Iterable[Signal]):
         gates = []
         gate_family: list[str] = []
         ungated: set[str] = set()
-        by_family: dict[str, list[tuple[Signal, int | None, bool, re.Pattern[str] | None]]] = {}
+        by_family: dict[str, list[_Entry]] = {}
+        entries: list[_Entry] = []
         for signal in signals:
             gate = gate_for(signal.pattern)
             if gate is None:
@@ -130,10 +126,33 @@ class _Signals:
                 gates.append(gate)
                 gate_family.append(signal.family)
             by_family.setdefault(signal.family, []).append(entry)
-        self.by_family = {family: tuple(entries) for family, entries in by_family.items()}
+            entries.append(entry)
+        self.by_family = {family: tuple(group) for family, group in by_family.items()}
+        self.entries = tuple(entries)  # in the rules file's order
         self.index = GateIndex(gates)
         self.gate_family = tuple(gate_family)
         self.ungated = frozenset(ungated)
+
+
+_Entry = tuple[Signal, int | None, bool, "re.Pattern[str] | None"]
+
+
+def _gated_matches(
+    entries: Iterable[_Entry], text: str, candidates: dict[int, list[int]]
+) -> Iterator[tuple[Signal, re.Match[str]]]:
+    """Every match of these signals, as ``finditer`` gives them, trying only where their gates allow."""
+    for signal, gate, anchored, needs in entries:
+        if gate is None:
+            if needs is not None and needs.search(text) is None:
+                continue  # lacks every string a match needs
+            matches: Iterable[re.Match[str]] = signal.pattern.finditer(text)
+        else:
+            where = candidates.get(gate)
+            if where is None:
+                continue  # no string every match needs is here: it cannot match
+            matches = _anchored(signal.pattern, text, where) if anchored else signal.pattern.finditer(text)
+        for m in matches:
+            yield signal, m
 
 
 def _anchored(pattern: re.Pattern[str], text: str, candidates: list[int]) -> list[re.Match[str]]:
@@ -321,23 +340,23 @@ class Engine:
         generic = self.rules.learned.not_a_judgement
         return any(
             guard is not None
-            for signal, _m, guard in self._every_match(turn.norm.text, turn.guards)
+            for signal, _m, guard in self._every_match(turn)
             if signal.family not in generic
         )
 
-    def _every_match(self, text: str, guards: _GuardContext) -> Iterator[tuple[Signal, re.Match[str], str | None]]:
-        """Every signal match in the text, not just the gated ones the rules ask for, with the guard
-        that dropped it, if any."""
-        for signal in self.rules.signals:
-            for m in signal.pattern.finditer(text):
-                yield signal, m, guards.guarded_by(signal, m.start(), m.end())
+    def _every_match(self, turn: _Turn) -> Iterator[tuple[Signal, re.Match[str], str | None]]:
+        """Every signal match in the text, not just those of the families the rules asked for, with
+        the guard that dropped it, if any."""
+        text, guards, signals = turn.norm.text, turn.guards, self._signals
+        for signal, m in _gated_matches(signals.entries, text, turn.candidates(signals)):
+            yield signal, m, guards.guarded_by(signal, m.start(), m.end())
 
     def explain(self, text: str) -> list[tuple[str, str, str, str | None]]:
         """Every signal match with the guard that dropped it, if any: (family, name, words, guard)."""
         norm = normalise(text)
         return [
             (signal.family, signal.name, m.group(0), guard)
-            for signal, m, guard in self._every_match(norm.text, _GuardContext(norm.text))
+            for signal, m, guard in self._every_match(_Turn(norm))
         ]
 
     def _fires(self, rule: Rule, turn: _Turn, history: tuple[_Turn, ...]) -> bool:
