@@ -17,7 +17,9 @@ CORPORA = Path(__file__).parent / "corpus"
 # recall floor, false-positive ceiling; the two hardest sets were written to defeat the engine;
 # corpus_i labels the alarming openers of conversations that are resolved later as negatives, with
 # hindsight a turn-by-turn reader cannot have (see corpus/README.md); corpus_j's voices are the rarest.
-FLOORS = {"corpus_d": (0.80, 0.05), "corpus_e": (0.65, 0.03), "corpus_i": (0.88, 0.12), "corpus_j": (0.95, 0.05)}
+FLOORS = {"corpus_d": (0.80, 0.05), "corpus_e": (0.65, 0.03), "corpus_i": (0.88, 0.12), "corpus_j": (0.95, 0.05),
+          # corpus_l and corpus_m were written to be indirect and veiled, with near-twin negatives.
+          "corpus_l": (0.88, 0.17), "corpus_m": (0.93, 0.06)}
 DEFAULT = (0.88, 0.03)
 
 
