@@ -419,21 +419,30 @@ class _GuardContext:
         return self._holds(guard, -1, self.text)
 
     def guarded_by(self, signal: Signal, start: int, end: int) -> str | None:
-        if not signal.guards:
+        guards = signal.guards
+        if not guards:
             return None
         text = self.text
-        left, right = self._clause(start)
-        for guard in signal.guards:
-            if guard.scope == "before":
+        cache = self.cache
+        i = bisect_right(self.clause_starts, start) - 1
+        left = self.clause_starts[i]
+        right = max(self.clause_ends[i], left)
+        for guard in guards:
+            scope = guard.scope
+            if scope == "before":
                 found = guard.pattern.search(text[max(left, start - guard.window):start]) is not None
                 if found and guard.unless is not None:
                     found = guard.unless.search(text[left:right]) is None
-            elif guard.scope == "after":
+            elif scope == "after":
                 found = guard.pattern.search(text[end:end + guard.window]) is not None
-            elif guard.scope == "clause":
-                found = self._holds(guard, left, text[left:right])
             else:
-                found = self._holds(guard, -1, text)
+                # Clause- and message-wide guards are the same for every match there: looked up, and
+                # the text sliced, only once.
+                key = (guard.name, left if scope == "clause" else -1)
+                cached = cache.get(key)
+                if cached is None:
+                    cached = self._holds(guard, key[1], text[left:right] if scope == "clause" else text)
+                found = cached
             if found:
                 return guard.name
         return None

@@ -14,6 +14,7 @@ import re
 import re._constants as sre  # noqa: PLC2701 - the parser's node types, stable across 3.11+
 import re._parser as sre_parse  # noqa: PLC2701
 from bisect import bisect_left
+from collections import defaultdict
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -266,19 +267,15 @@ class Starts:
 
     def lookup(self, index: GateIndex) -> dict[int, list[int]]:
         """For each gate (by number) with a prefix here, the boundary positions holding one, in order."""
-        found: dict[int, list[int]] = {}
+        found: defaultdict[int, list[int]] = defaultdict(list)  # read with .get() and `in` only
         text = self.text
         closure = index.closure
         # One scan finds, at each boundary, the longest prefix there; every shorter prefix there is
         # a prefix of it, so its closure names every gate with a prefix at that position.
         for m in index.scan.finditer(text):
             i = m.start()
-            for g in closure[m.group(1)]:
-                at = found.get(g)
-                if at is None:
-                    found[g] = [i]
-                else:
-                    at.append(i)
+            for g in closure[m[1]]:
+                found[g].append(i)
         if index.after_scan is not None:
             # A prefix after "word + space" at k: the match may start anywhere in that word.
             late: set[int] = set()
@@ -289,8 +286,8 @@ class Starts:
                     positions = [0] + [w.end() for w in _NOT_WORD_CHAR.finditer(text)]
                 lo = bisect_left(positions, text.rfind(" ", 0, k - 1) + 1)
                 hi = bisect_left(positions, k - 1)
-                for g in index.after_closure[m.group(1)]:
-                    found.setdefault(g, []).extend(positions[lo:hi])
+                for g in index.after_closure[m[1]]:
+                    found[g].extend(positions[lo:hi])
                     late.add(g)
             for g in late:
                 found[g] = sorted(set(found[g]))
