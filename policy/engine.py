@@ -313,13 +313,13 @@ class Engine:
         cfg = self.rules.learned
         assert cfg is not None
         text = turn.norm.text
-        # Cheapest test first: most messages end at the model's own probability.
-        if cfg.model.probability(text) < cfg.threshold:
-            return (), cfg.severity, []
         # The model's view counts only with some risk language the rules recognise (rules.toml
         # [learned] support), so ordinary words the model leans on cannot escalate alone; never
         # in a recovery story, fiction or a past account; never against a guard's judgement.
+        # Cheapest tests first: the support words, then the model's own probability.
         if not any(turn.hits(f, self._signals) for f in cfg.support):
+            return (), cfg.severity, []
+        if cfg.model.probability(text) < cfg.threshold:
             return (), cfg.severity, []
         if any(turn.guards.holds_in_message(g) for g in cfg.vetoes) or self._rules_ruled_out(turn):
             return (), cfg.severity, []
