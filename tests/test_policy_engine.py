@@ -117,6 +117,22 @@ FAMILY_CASES = [
      "explosives_or_weapons_making", "pipe bomb"),
     ("joining", "Isis recruiters are messaging me on telegram and I want to join them", TERROR, Severity.HIGH,
      "joining_extremist_group", "join them"),
+    ("attack_plan", "Target picked, the festival has no bag checks. Saturday is the day, for the movement.",
+     TERROR, Severity.CRITICAL, "attack_planning", "has no bag checks"),
+    ("medical", "my mate collapsed at the party and we can't wake him up, he took something", LIFE,
+     Severity.CRITICAL, "medical_emergency", "collapsed"),
+    ("emergency", "there is a fire in our flat and my little brother is still inside", LIFE, Severity.CRITICAL,
+     "emergency", "still inside"),
+    ("distress", "my stepdad is beating my mum right now and she is screaming", LIFE, Severity.CRITICAL,
+     "distress_or_injury", "is screaming"),
+    ("deliberate", "I took all my mum's tablets on purpose about an hour ago", LIFE, Severity.CRITICAL,
+     "deliberate", "on purpose"),
+    ("for_self", "I bought a rope for myself and I know where I will go", LIFE, Severity.HIGH,
+     "means_for_self", "for myself"),
+    ("urgent", "my friend collapsed and is not breathing, please call 999", LIFE, Severity.CRITICAL,
+     "urgent_help", "999"),
+    ("self_harm_intent", "I'm going to cut myself really deep tonight", LIFE, Severity.CRITICAL,
+     "self_harm_intent", "cut myself"),
 ]
 
 
@@ -131,6 +147,14 @@ def test_each_family_escalates_with_its_category(engine, family, text, category,
     assert a.severity is severity
     assert covered(text, a, name, words), [(i.name, text[i.start:i.end]) for i in a.indicators]
     spans_valid(text, a)
+
+
+def test_every_family_a_rule_uses_has_a_case_here(engine):
+    """A family added to the rules file without a case here fails, so each one is shown to work."""
+    used = set()
+    for rule in engine.rules.rules:
+        used |= rule.all | rule.any
+    assert used - {c[0] for c in FAMILY_CASES} == set()
 
 
 def test_every_family_tested_here_is_still_used_by_a_rule(engine):
