@@ -68,11 +68,8 @@ class _Turn:
         """The families that could have a hit here: a signal's gate found one of its prefixes, or
         the signal has no gate. Every other family has none, without trying a pattern."""
         if self._possible is None:
-            candidates = self._candidates
-            if candidates is None:
-                candidates = self._candidates = Starts(self.norm.text).lookup(signals.index)
             gate_family = signals.gate_family
-            self._possible = frozenset([gate_family[g] for g in candidates]) | signals.ungated
+            self._possible = frozenset([gate_family[g] for g in self.candidates(signals)]) | signals.ungated
         return self._possible
 
     @property
@@ -92,10 +89,7 @@ class _Turn:
         if found is None:
             found = []
             text = self.norm.text
-            candidates = self._candidates
-            if candidates is None:
-                candidates = self._candidates = Starts(text).lookup(signals.index)
-            for signal, m in _gated_matches(signals.by_family.get(family, ()), text, candidates):
+            for signal, m in _gated_matches(signals.by_family.get(family, ()), text, self.candidates(signals)):
                 if not signal.guards or self.guards.guarded_by(signal, m.start(), m.end()) is None:
                     sentence = bisect_right(self.sentence_starts, m.start()) - 1
                     found.append(Hit(family, signal.name, m.start(), m.end(), sentence))
@@ -195,7 +189,6 @@ class Engine:
             for f in rule.all:
                 uses[f] = uses.get(f, 0) + 1
         self._plans = tuple((rule, tuple(sorted(rule.all, key=lambda f: (uses[f], f)))) for rule in rules.rules)
-        self._families = {id(rule): rule.all | rule.any for rule in rules.rules}
 
     @classmethod
     def default(cls) -> Engine:
@@ -363,7 +356,7 @@ class Engine:
         signals = self._signals
         if rule.scope == "conversation" and history:
             # The last test below first, as it only reads this turn: usually it settles the rule.
-            here = turn.possible(signals) & self._families[id(rule)]
+            here = turn.possible(signals) & (rule.all | rule.any)
             if not here or not any(turn.hits(f, signals) for f in here):
                 return False
 
