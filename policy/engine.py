@@ -241,9 +241,15 @@ class Engine:
         turn = _Turn(normalise(text))
         history = tuple(conversation.turns) if conversation is not None else ()
         follow = self.rules.follow_up
-        if history and follow is not None and any(turn.guards.holds_in_message(g) for g in follow.vetoes):
-            # The turn says the danger is over or long past: it is read alone, not joined to earlier turns.
-            history = ()
+        over = retracted = False
+        if history and follow is not None:
+            holds = turn.guards.holds_in_message
+            over = any(holds(g) for g in follow.vetoes)
+            retracted = any(holds(g) for g in follow.retractions)
+            if over or retracted:
+                # The turn says the danger is over, long past, or was never real (a joke, a quote, a
+                # game): it is read alone, not joined to earlier turns.
+                history = ()
         fired = []
         found = turn.found
         signals = self._signals
@@ -272,11 +278,11 @@ class Engine:
             used |= rule.all | rule.any
         if conversation is not None and follow is not None:
             carried = tuple(c for c in Category if conversation.active.get(c, 0) > 0 and c not in categories)
-            if carried:
+            if carried and not over and not retracted:
                 here = {f for f in follow.families if turn.hits(f, self._signals)}
-                if here and any(turn.guards.holds_in_message(g) for g in follow.vetoes):
-                    here = set()  # the turn says the danger is over ("she's fine now", "years ago")
-                if here:
+                counts = bool(here) or (
+                    follow.any_turn and not any(turn.guards.holds_in_message(g) for g in follow.quiet))
+                if counts:
                     categories = tuple(c for c in Category if c in categories or c in carried)
                     severities.append(follow.severity)
                     used |= here
@@ -286,8 +292,11 @@ class Engine:
             if categories:
                 severities.append(severity_learned)
         if conversation is not None and author is AuthorKind.YOUNG_PERSON:
+            if retracted:
+                conversation.turns.clear()  # what was taken back is not joined to later turns either
             conversation.turns.append(turn)
-            conversation.active = {c: n - 1 for c, n in conversation.active.items() if n > 1}
+            conversation.active = {} if retracted else {
+                c: n - 1 for c, n in conversation.active.items() if n > 1}
             for c in categories:
                 conversation.active[c] = follow.turns if follow is not None else 0
 

@@ -289,6 +289,33 @@ def test_a_later_turn_adding_danger_still_escalates_after_a_quiet_one(engine):
     assert a.escalate and LIFE in a.categories
 
 
+def test_a_turn_taking_the_disclosure_back_ends_the_escalation(engine):
+    conv = Conversation()
+    assert engine.assess("i'll stab the next mod who deletes my post", conversation=conv).escalate
+    assert not engine.assess("obviously im not stabbing anyone, im just raging my art got taken down",
+                             conversation=conv).escalate
+    # Read afresh: the mod and "tomorrow" no longer join the threat taken back two turns ago.
+    assert not engine.assess("ok a mod messaged me, they said its fine if i tag it and they'll put it back "
+                             "tomorrow", conversation=conv).escalate
+    assert conv.active == {}
+
+
+def test_a_retraction_with_a_present_act_does_not_end_it(engine):
+    conv = Conversation()
+    assert engine.assess("I took a load of my mum's pills and I feel really dizzy", conversation=conv).escalate
+    a = engine.assess("i was only joking about the pills but i've taken the rest now and im bleeding",
+                      conversation=conv)
+    assert a.escalate and LIFE in a.categories
+
+
+def test_a_later_turn_with_a_childs_age_adds_to_the_disclosure(engine):
+    conv = Conversation()
+    assert engine.assess("my mate showed me a zombie knife and says he is gonna stab the lad who jumped him "
+                         "tomorrow after school", conversation=conv).escalate
+    assert engine.assess("he's 15. he asked me to come and be lookout", conversation=conv).escalate
+    assert not engine.assess("ok", conversation=conv).escalate
+
+
 def test_context_is_per_conversation_object(engine):
     one, two = Conversation(), Conversation()
     engine.assess("everyone would be better off without me", conversation=one, learned=False)
