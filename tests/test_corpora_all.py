@@ -21,7 +21,9 @@ FLOORS = {"corpus_d": (0.80, 0.05), "corpus_e": (0.65, 0.03), "corpus_i": (0.88,
           # corpus_l and corpus_m were written to be indirect and veiled, with near-twin negatives.
           "corpus_l": (0.88, 0.17), "corpus_m": (0.93, 0.06),
           # corpus_n: long public posts, most of them retrospective, a few with a present danger inside.
-          "corpus_n": (0.88, 0.09)}
+          "corpus_n": (0.88, 0.09),
+          # corpus_o: short teen chat with near-twin negatives; corpus_q: conversations turn by turn.
+          "corpus_o": (0.93, 0.05), "corpus_p": (0.92, 0.04), "corpus_q": (0.93, 0.05)}
 DEFAULT = (0.88, 0.03)
 
 
