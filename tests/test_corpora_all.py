@@ -23,7 +23,9 @@ FLOORS = {"corpus_d": (0.80, 0.05), "corpus_e": (0.65, 0.03), "corpus_i": (0.88,
           # corpus_n: long public posts, most of them retrospective, a few with a present danger inside.
           "corpus_n": (0.88, 0.09),
           # corpus_o: short teen chat with near-twin negatives; corpus_q: conversations turn by turn.
-          "corpus_o": (0.93, 0.05), "corpus_p": (0.92, 0.04), "corpus_q": (0.93, 0.05)}
+          "corpus_o": (0.93, 0.05), "corpus_p": (0.92, 0.04), "corpus_q": (0.93, 0.05),
+          # corpus_r and corpus_s were the day's last blind checks; nothing in the rules was written from them.
+          "corpus_r": (0.88, 0.06), "corpus_s": (0.80, 0.03)}
 DEFAULT = (0.88, 0.03)
 
 
