@@ -280,9 +280,7 @@ class Engine:
             carried = tuple(c for c in Category if conversation.active.get(c, 0) > 0 and c not in categories)
             if carried and not over and not retracted:
                 here = {f for f in follow.families if turn.hits(f, self._signals)}
-                counts = bool(here) or (
-                    follow.any_turn and not any(turn.guards.holds_in_message(g) for g in follow.quiet))
-                if counts:
+                if here:
                     categories = tuple(c for c in Category if c in categories or c in carried)
                     severities.append(follow.severity)
                     used |= here

@@ -70,10 +70,6 @@ class FollowUp:
     # Guards for a turn that takes the disclosure back as a joke, a quote, a game: it does not count,
     # and the conversation is no longer treated as escalated.
     retractions: tuple[Guard, ...] = ()
-    # With any_turn, every later turn in the window counts unless a `quiet` guard holds (a bare "ok",
-    # "thanks"); without it, only a turn with one of `families` does.
-    any_turn: bool = False
-    quiet: tuple[Guard, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,12 +224,10 @@ def check_rules(data: dict[str, Any]) -> list[str]:
                 problems.append(f"follow_up.families: no signal has family '{fam}'")
         if not follow_up.get("why"):
             problems.append("follow_up.why: missing (staff are shown it)")
-        for key in ("vetoes", "retractions", "quiet"):
+        for key in ("vetoes", "retractions"):
             for g in follow_up.get(key, []):
                 if g not in guard_names:
                     problems.append(f"follow_up.{key}: unknown guard '{g}'")
-        if not isinstance(follow_up.get("any_turn", False), bool):
-            problems.append("follow_up.any_turn: true or false")
     learned = data.get("learned")
     if learned is not None:
         for key in ("threshold", "strong_threshold"):
@@ -352,8 +346,6 @@ def parse_rules(data: dict[str, Any], base: Path | None = None) -> Rules:
             why=follow_up["why"],
             vetoes=tuple(guards[g] for g in follow_up.get("vetoes", [])),
             retractions=tuple(guards[g] for g in follow_up.get("retractions", [])),
-            any_turn=follow_up.get("any_turn", False),
-            quiet=tuple(guards[g] for g in follow_up.get("quiet", [])),
         ) if follow_up else None,
         version=data["version"],
         categories=categories,

@@ -111,11 +111,6 @@ def _bad_follow_up_retraction(d):
     return "follow_up.retractions"
 
 
-def _bad_follow_up_any_turn(d):
-    d["follow_up"]["any_turn"] = "sometimes"
-    return "follow_up.any_turn"
-
-
 def _unknown_category_table(d):
     d["categories"]["bad_vibes"] = copy.deepcopy(d["categories"]["terrorism"])
     return "categories.bad_vibes"
@@ -141,7 +136,6 @@ MISTAKES = {
     "bad follow_up family": (_bad_follow_up_family, "follow_up.families"),
     "unknown follow_up veto": (_bad_follow_up_veto, "unknown guard 'good_vibes'"),
     "unknown follow_up retraction": (_bad_follow_up_retraction, "unknown guard 'changed_my_mind'"),
-    "follow_up any_turn not a boolean": (_bad_follow_up_any_turn, "true or false"),
     "category that is not a policy trigger": (_unknown_category_table, "not a policy category"),
     "policy category missing": (_missing_category_table, "missing"),
 }
