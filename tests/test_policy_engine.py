@@ -131,6 +131,8 @@ FAMILY_CASES = [
      "means_for_self", "for myself"),
     ("urgent", "my friend collapsed and is not breathing, please call 999", LIFE, Severity.CRITICAL,
      "urgent_help", "999"),
+    ("attack_part", "I drove the van for the lads who firebombed the temple in 2022. I have never told anyone.",
+     TERROR, Severity.HIGH, "took_part_in_an_attack", "drove the van for the lads who firebombed"),
     ("self_harm_intent", "I'm going to cut myself really deep tonight", LIFE, Severity.CRITICAL,
      "self_harm_intent", "cut myself"),
 ]

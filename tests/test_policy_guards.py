@@ -118,10 +118,18 @@ def test_guard_keeps_quiet_but_not_the_present_disclosure(engine, guard, quiet, 
     "I used to self harm but now I'm going to end my life tonight",
     "I wanted to share my story. Things got bad again and tonight I'm going to take all my tablets",
     "a story i'm writing but it's kind of real. she has a plan to take all her mum's pills on friday. i'm the girl",
+    # "use to" is the past only as a misspelt "used to", not inside "she'll use to"
+    "my friend says she's going to jump off the school roof at lunch tomorrow and told me which stairwell "
+    "she'll use to get up",
 ])
 def test_a_guard_does_not_reach_past_its_clause_or_its_exceptions(engine, text):
     a = engine.assess(text)
     assert a.escalate and LIFE in a.categories, text
+
+
+def test_watch_her_back_when_is_a_threat_not_the_past(engine):
+    a = engine.assess("tell the volunteer called priya she should watch her back when she walks to the tube")
+    assert a.escalate and Category.THREAT_TO_STAFF in a.categories
 
 
 def test_explain_names_the_guard_that_dropped_a_match(engine):
