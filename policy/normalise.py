@@ -68,8 +68,8 @@ SPELLINGS: dict[str, str] = {
     "jist": "just", "wisnae": "wasn't", "isnae": "isn't", "wasnae": "wasn't", "widnae": "wouldn't",
     "couldnae": "couldn't", "aboot": "about", "canna": "can't", "dinna": "don't", "gannin": "going",
     "gan": "go", "ken": "know", "batin": "beating", "batein": "beating", "gonnae": "gonna", "efter": "after",
-    "yer": "your", "wastin": "wasting", "summat": "something", "owt": "anything", "nowt": "nothing",
-    "naebody": "nobody", "awbody": "everybody",
+    "yer": "your", "wastin": "wasting", "summat": "something", "counsellr": "counsellor", "owt": "anything",
+    "nowt": "nothing", "naebody": "nobody", "awbody": "everybody",
     # "s*ewerslide", "s*icide": the censor star reads as an "i" (see _CENSOR)
     "siewerslide": "suicide", "siicide": "suicide", "suicidie": "suicide",
     "killin": "killing", "kil": "kill", "kms": "kms", "kys": "kys",
