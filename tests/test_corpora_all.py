@@ -17,7 +17,7 @@ CORPORA = Path(__file__).parent / "corpus"
 # recall floor, false-positive ceiling; the two hardest sets were written to defeat the engine;
 # corpus_i labels the alarming openers of conversations that are resolved later as negatives, with
 # hindsight a turn-by-turn reader cannot have (see corpus/README.md); corpus_j's voices are the rarest.
-FLOORS = {"corpus_d": (0.80, 0.05), "corpus_e": (0.65, 0.03), "corpus_i": (0.88, 0.12), "corpus_j": (0.95, 0.05),
+FLOORS = {"corpus_d": (0.95, 0.05), "corpus_e": (0.93, 0.03), "corpus_i": (0.88, 0.12), "corpus_j": (0.95, 0.05),
           # corpus_l and corpus_m were written to be indirect and veiled, with near-twin negatives.
           "corpus_l": (0.88, 0.17), "corpus_m": (0.93, 0.06),
           # corpus_n: long public posts, most of them retrospective, a few with a present danger inside.
@@ -25,7 +25,8 @@ FLOORS = {"corpus_d": (0.80, 0.05), "corpus_e": (0.65, 0.03), "corpus_i": (0.88,
           # corpus_o: short teen chat with near-twin negatives; corpus_q: conversations turn by turn.
           "corpus_o": (0.93, 0.05), "corpus_p": (0.92, 0.04), "corpus_q": (0.93, 0.05),
           # corpus_r and corpus_s were the day's last blind checks; nothing in the rules was written from them.
-          "corpus_r": (0.88, 0.06), "corpus_s": (0.80, 0.03)}
+          "corpus_r": (0.88, 0.06), "corpus_s": (0.80, 0.03),
+          "corpus_t": (0.92, 0.04), "corpus_u": (0.86, 0.02), "corpus_v": (0.90, 0.06)}
 DEFAULT = (0.88, 0.03)
 
 
