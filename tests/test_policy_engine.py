@@ -318,6 +318,15 @@ def test_a_later_turn_with_a_childs_age_adds_to_the_disclosure(engine):
     assert not engine.assess("ok", conversation=conv).escalate
 
 
+def test_plain_crisis_details_after_an_escalation_count(engine):
+    conv = Conversation()
+    assert engine.assess("I've taken all my mum's sleeping tablets, about an hour ago", conversation=conv).escalate
+    for text in ("flat 6 marlowe house", "feel very heavy now, typing is hard", "please dont call an ambulance"):
+        assert engine.assess(text, conversation=conv).escalate, text
+    # The same details with no escalation behind them are quiet.
+    assert not engine.assess("flat 6 marlowe house", conversation=Conversation()).escalate
+
+
 def test_context_is_per_conversation_object(engine):
     one, two = Conversation(), Conversation()
     engine.assess("everyone would be better off without me", conversation=one, learned=False)
