@@ -26,7 +26,9 @@ FLOORS = {"corpus_d": (0.95, 0.05), "corpus_e": (0.93, 0.03), "corpus_i": (0.88,
           "corpus_o": (0.93, 0.05), "corpus_p": (0.92, 0.04), "corpus_q": (0.93, 0.05),
           # corpus_r and corpus_s were the day's last blind checks; nothing in the rules was written from them.
           "corpus_r": (0.88, 0.06), "corpus_s": (0.80, 0.03),
-          "corpus_t": (0.92, 0.04), "corpus_u": (0.86, 0.02), "corpus_v": (0.90, 0.06)}
+          "corpus_t": (0.92, 0.04), "corpus_u": (0.95, 0.02), "corpus_v": (0.90, 0.06),
+          # corpus_w: crisis conversations whose later turns add plain details (the weakest area left).
+          "corpus_w": (0.75, 0.05), "corpus_x": (0.88, 0.06)}
 DEFAULT = (0.88, 0.03)
 
 
