@@ -11,7 +11,7 @@ from pathlib import Path
 
 from policy.normalise import Normalised, normalise
 from policy.redaction import redact
-from policy.regex_gate import GateIndex, Starts, gate_for, needs_for
+from policy.regex_gate import GateIndex, gate_for, needs_for
 from policy.rules import Guard, Rule, Rules, Signal, load_rules
 from policy.types import (
     Assessment,
@@ -61,7 +61,7 @@ class _Turn:
 
     def candidates(self, signals: _Signals) -> dict[int, list[int]]:
         if self._candidates is None:
-            self._candidates = Starts(self.norm.text).lookup(signals.index)
+            self._candidates = signals.index.lookup(self.norm.text)
         return self._candidates
 
     def possible(self, signals: _Signals) -> frozenset[str]:

@@ -105,11 +105,10 @@ class LearnedModel:
             dot += v * w
         return sigmoid(self.bias["any"] + (dot / math.sqrt(squares) if squares else 0.0))
 
-    def score(self, text: str, *, evidence: int = 3, floor: float = 0.0) -> LearnedScore:
-        """The overall probability and, when it reaches `floor`, each category's and the evidence."""
+    def score(self, text: str, *, evidence: int = 3) -> LearnedScore:
+        """The overall probability, each category's, and the evidence (the engine asks only once the
+        cheap `probability` has reached its threshold)."""
         probability = self.probability(text)
-        if probability < floor:
-            return LearnedScore(probability, {}, ())
         x = vector(self._known(text), self.idf)
         weights = self.weights["any"]
         contributions = sorted(((weights.get(f, 0.0) * v, f) for f, v in x.items()), reverse=True)

@@ -3,7 +3,7 @@
 Every signal pattern is compiled as ``(?<![a-z0-9'])(?:...)(?![a-z0-9])``, and Python's `re` tries
 it at every character of every message. From the parsed pattern this computes the set of strings
 (`DEPTH` characters or so) one of which every match must begin with. One prefix-tree pattern of every
-signal's prefixes scans a message once (`GateIndex`, `Starts`); a signal is only tried, with an
+signal's prefixes scans a message once (`GateIndex.lookup`); a signal is only tried, with an
 anchored ``match``, at the few positions whose text begins with one of its prefixes, and not at all
 when there are none. The prefixes over-approximate (anything not understood ends a prefix early), so a
 position that could match is never skipped, and matches come out exactly as ``finditer`` gives them.
@@ -46,7 +46,7 @@ class _Unsupported(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Gate:
-    """Strings one of which every match has at a boundary position (see `Starts`).
+    """Strings one of which every match has at a boundary position (see `GateIndex.lookup`).
 
     `anchored`: at the very position the match starts, so only those positions need trying. Otherwise
     somewhere inside the match, so a message without any of them cannot match at all."""
@@ -120,7 +120,7 @@ def _item(cur: set[str], op, av) -> tuple[set[str], set[str]]:  # noqa: C901, PL
         return opens, closed
     if op is sre.MAX_REPEAT and _SKIP_WORDS.get() and "" in cur and _is_optional_word(av):
         # "(?:\w+ )?" where the match starts: either skipped, or a word and a space, after which
-        # the rest starts at a boundary. SKIP + prefix stands for the latter (see Starts.lookup).
+        # the rest starts at a boundary. SKIP + prefix stands for the latter (see GateIndex.lookup).
         opens, closed = _item(cur - {""}, op, av)
         return opens | {"", SKIP}, closed
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
@@ -257,43 +257,6 @@ def _is_boundary_lookbehind(item) -> bool:
     return chars >= WORD_CHARS
 
 
-class Starts:
-    """For one text: which gates have a prefix at a boundary position, and where."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def lookup(self, index: GateIndex) -> dict[int, list[int]]:
-        """For each gate (by number) with a prefix here, the boundary positions holding one, in order."""
-        found: defaultdict[int, list[int]] = defaultdict(list)  # read with .get() and `in` only
-        text = self.text
-        closure = index.closure
-        # One scan finds, at each boundary, the longest prefix there; every shorter prefix there is
-        # a prefix of it, so its closure names every gate with a prefix at that position.
-        for m in index.scan.finditer(text):
-            i = m.start()
-            for g in closure[m[1]]:
-                found[g].append(i)
-        if index.after_scan is not None:
-            # A prefix after "word + space" at k: the match may start anywhere in that word.
-            late: set[int] = set()
-            positions: list[int] | None = None
-            for m in index.after_scan.finditer(text, 2):
-                k = m.start()
-                if positions is None:
-                    positions = [0] + [w.end() for w in _NOT_WORD_CHAR.finditer(text)]
-                lo = bisect_left(positions, text.rfind(" ", 0, k - 1) + 1)
-                hi = bisect_left(positions, k - 1)
-                for g in index.after_closure[m[1]]:
-                    found[g].extend(positions[lo:hi])
-                    late.add(g)
-            for g in late:
-                found[g] = sorted(set(found[g]))
-        return found
-
-
 class GateIndex:
     """Every gate's prefixes in one prefix-tree pattern, so a message is scanned once for all gates."""
 
@@ -303,6 +266,34 @@ class GateIndex:
         self.scan, self.closure = self._scanner([(g, gate.prefixes) for g, gate in enumerate(gates)], _BOUNDARY)
         after = [(g, gate.after_word) for g, gate in enumerate(gates) if gate.after_word]
         self.after_scan, self.after_closure = self._scanner(after, _AFTER_SPACE) if after else (None, {})
+
+    def lookup(self, text: str) -> dict[int, list[int]]:
+        """For each gate (by number) with a prefix in the text, the boundary positions holding one,
+        in order."""
+        found: defaultdict[int, list[int]] = defaultdict(list)  # read with .get() and `in` only
+        closure = self.closure
+        # One scan finds, at each boundary, the longest prefix there; every shorter prefix there is
+        # a prefix of it, so its closure names every gate with a prefix at that position.
+        for m in self.scan.finditer(text):
+            i = m.start()
+            for g in closure[m[1]]:
+                found[g].append(i)
+        if self.after_scan is not None:
+            # A prefix after "word + space" at k: the match may start anywhere in that word.
+            late: set[int] = set()
+            positions: list[int] | None = None
+            for m in self.after_scan.finditer(text, 2):
+                k = m.start()
+                if positions is None:
+                    positions = [0] + [w.end() for w in _NOT_WORD_CHAR.finditer(text)]
+                lo = bisect_left(positions, text.rfind(" ", 0, k - 1) + 1)
+                hi = bisect_left(positions, k - 1)
+                for g in self.after_closure[m[1]]:
+                    found[g].extend(positions[lo:hi])
+                    late.add(g)
+            for g in late:
+                found[g] = sorted(set(found[g]))
+        return found
 
     @staticmethod
     def _scanner(prefix_sets: list[tuple[int, frozenset[str]]], where: str) -> tuple[re.Pattern[str], dict]:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from policy.engine import Engine, _anchored
 from policy.normalise import normalise
-from policy.regex_gate import GateIndex, Starts, gate_for
+from policy.regex_gate import GateIndex, gate_for
 
 ENGINE = Engine.default()
 SIGNALS = ENGINE._signals
@@ -32,7 +32,7 @@ VOCAB = sorted({w for t in TEXTS for w in t.split()})
 
 def _gated_spans(text: str) -> dict[str, list[tuple[int, int]]]:
     """Every signal's matches found the way the engine finds them: through its gate."""
-    candidates = Starts(text).lookup(SIGNALS.index)
+    candidates = SIGNALS.index.lookup(text)
     out = {}
     for entries in SIGNALS.by_family.values():
         for signal, gate, anchored, needs in entries:
@@ -86,8 +86,8 @@ def test_a_gate_names_the_strings_a_match_must_start_with():
     assert gate is not None and gate.anchored
     assert all(p.startswith(("kill", "end ")) for p in gate.prefixes)
     index = GateIndex([gate])
-    assert Starts("i will end it all, not kill time").lookup(index) == {0: [7]}
-    assert Starts("weekend it all").lookup(index) == {}  # "end" inside a word is no start
+    assert index.lookup("i will end it all, not kill time") == {0: [7]}
+    assert index.lookup("weekend it all") == {}  # "end" inside a word is no start
 
 
 def test_a_pattern_without_a_whole_word_start_is_not_gated():
@@ -99,5 +99,5 @@ def test_the_scan_reports_every_gate_whose_prefix_is_there_not_only_the_longest(
     short = gate_for(re.compile(r"(?<![a-z0-9'])ab(?:c|x)"))
     long = gate_for(re.compile(r"(?<![a-z0-9'])abcdefgh"))
     assert short is not None and long is not None
-    found = Starts("zz abcdefgh").lookup(GateIndex([short, long]))
+    found = GateIndex([short, long]).lookup("zz abcdefgh")
     assert found == {0: [3], 1: [3]}
